@@ -1,0 +1,130 @@
+"""Reverse mode (and forward mode) as graph -> graph transforms.
+
+The derivative of a graph is built in the same graph, from each op's rule in
+``ops.py``, so it is hash-consed and simplified like anything else, can be
+printed by the same code generator, and can be differentiated again.
+
+Reverse mode follows the seed: walk the nodes in reverse topological order;
+each node's adjoint is final when it is reached, and sends one contribution to
+each argument (the adjoint times the local derivative).  A node used twice
+accumulates both contributions.  Only nodes that lie on a path from a
+requested variable carry adjoints ("active" nodes), and a contribution that is
+structurally zero is never built, so nothing is computed that the requested
+gradient does not need.
+
+Forward mode is the same rules read the other way: a node's tangent is the sum
+of its arguments' tangents, each passed through the same linear map.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .graph import Graph, Node, reachable
+
+
+def _linear_maps(node: Node) -> list:
+    """One entry per argument: None, or a function v -> v * (local derivative)."""
+    g = node.graph
+    entries = node.op.d(g, node, *node.args)
+    maps = []
+    for entry in entries:
+        if entry is None:
+            maps.append(None)
+        elif callable(entry):
+            maps.append(entry)
+        else:
+            maps.append(lambda v, p=entry: g("mul", v, p))
+    return maps
+
+
+def active_nodes(order: list[Node], sources: Iterable[Node]) -> set[int]:
+    """Ids of the nodes (in ``order``) that depend on any of ``sources``."""
+    active = {n.id for n in sources}
+    for node in order:
+        if node.id not in active and any(a.id in active for a in node.args):
+            active.add(node.id)
+    return active
+
+
+def _hint(node: Node, prefix: str, primal: Node, fresh_from: int) -> None:
+    """Name ``node`` after ``primal`` (``d_x``) if this transform created it.
+
+    A node that existed before (a forward value that happens to equal a
+    derivative, such as ``cos(t)`` for d/dw of ``w*cos(t)``) keeps its own name.
+    """
+    if node.id >= fresh_from and node.op is not None and node.hint is None and node.label is None:
+        node.hint = (prefix, primal)
+
+
+def reverse(
+    graph: Graph,
+    outputs: list[Node],
+    cotangents: list,
+    wrt: list[Node],
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[Node | None]:
+    """Adjoints of ``sum(c_i * output_i)`` with respect to ``wrt``.
+
+    Returns one entry per ``wrt`` node: its adjoint, or None where it is
+    structurally zero.  ``cotangents`` are nodes or numbers (1.0 for a
+    gradient).
+    """
+    order = reachable(outputs)
+    active = active_nodes(order, wrt)
+    adjoint: dict[int, Node] = {}
+    fresh = len(graph.nodes)
+    for out, c in zip(outputs, cotangents):
+        if out.id in active:
+            _accumulate(graph, adjoint, out, graph.lift(c), fresh)
+    for step, node in enumerate(reversed(order)):
+        if on_step is not None and step % 4096 == 0:
+            on_step(step, len(order))
+        v = adjoint.get(node.id)
+        if v is None or node.op is None:
+            continue
+        _hint(v, "d", node, fresh)
+        for arg, linear in zip(node.args, _linear_maps(node)):
+            if linear is not None and arg.id in active:
+                _accumulate(graph, adjoint, arg, linear(v), fresh)
+    for w in wrt:
+        if w.id in adjoint:
+            _hint(adjoint[w.id], "d", w, fresh)
+    return [adjoint.get(w.id) for w in wrt]
+
+
+def _accumulate(graph: Graph, adjoint: dict, target: Node, contribution: Node, fresh: int) -> None:
+    previous = adjoint.get(target.id)
+    total = contribution if previous is None else graph("add", previous, contribution)
+    _hint(total, "d", target, fresh)
+    adjoint[target.id] = total
+
+
+def forward(
+    graph: Graph,
+    outputs: list[Node],
+    tangents: dict[int, Node],
+    prefix: str | None = "dot",
+) -> list[Node | None]:
+    """Tangents of ``outputs`` given the tangents of some variables (by node id).
+
+    Returns one entry per output, None where structurally zero.  ``prefix``
+    names tangent nodes after their primal (``dot_t3``); None leaves them as
+    temporaries.
+    """
+    order = reachable(outputs)
+    fresh = len(graph.nodes)
+    tangent: dict[int, Node] = {k: graph.lift(v) for k, v in tangents.items()}
+    for node in order:
+        if node.op is None or not any(a.id in tangent for a in node.args):
+            continue
+        total = None
+        for arg, linear in zip(node.args, _linear_maps(node)):
+            if linear is not None and arg.id in tangent:
+                term = linear(tangent[arg.id])
+                total = term if total is None else graph("add", total, term)
+        if total is not None:
+            if prefix:
+                _hint(total, prefix, node, fresh)
+            tangent[node.id] = total
+    return [tangent.get(out.id) for out in outputs]

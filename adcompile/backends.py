@@ -1,0 +1,59 @@
+"""Backends: how generated code names its functions and constants.
+
+A backend is a small table, in the manner of SymPy's printers: which module
+the generated code imports, how it refers to that module's functions
+(``from math import sin`` -> ``sin(t0)``, or ``import numpy as np`` ->
+``np.sin(t0)``), where its helper functions live, and which column of the op
+table (``Op.math`` / ``Op.numpy``) holds the op's spelling.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from types import ModuleType
+
+from . import runtime_math
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    module: str  # the module the generated code imports
+    alias: str | None  # "np" for ``import numpy as np``; None for ``from math import ...``
+    runtime: ModuleType  # where the helpers' source lives
+    augmented_assign: bool  # may accumulate with ``d += t`` (not for arrays)
+
+    def spelling(self, op) -> object:
+        return getattr(op, self.name)
+
+    def helper_source(self, helper: str) -> str:
+        return inspect.getsource(getattr(self.runtime, helper))
+
+    def helper_imports(self) -> list[str]:
+        """The imports the helpers' own source relies on."""
+        return [f"import {self.module}"] if self.alias is None else []
+
+    def constant(self, value: float) -> str | None:
+        """The module-level name for inf, nan and pi, or None for a plain literal."""
+        if math.isinf(value):
+            return "inf"
+        if math.isnan(value):
+            return "nan"
+        if value == math.pi:
+            return "pi"
+        return None
+
+
+MATH = Backend("math", "math", None, runtime_math, True)
+
+
+def get_backend(name: str) -> Backend:
+    if name == "math":
+        return MATH
+    if name == "numpy":
+        from . import runtime_numpy
+
+        return Backend("numpy", "numpy", "np", runtime_numpy, False)
+    raise ValueError(f"unknown backend {name!r}; choose 'math' or 'numpy'")

@@ -1,0 +1,243 @@
+"""The differential check: generated code against SymPy, at random points.
+
+The reference is built independently of the code generator: the expression is
+parsed again into a graph with no simplification, converted to SymPy, and
+differentiated with ``sympy.diff``.  Reference values are computed with
+mpmath at 40 significant digits, at exactly the doubles the generated code is
+called with.
+
+A point is skipped where SymPy's value is not a finite real number (outside
+the domain).  A single quantity is skipped at a point where it is badly
+conditioned: where moving the inputs by one part in 10^10 moves it by more
+than one part in 10^5 (near a kink, a pole or a cancellation), since no
+double-precision code can be expected to agree with it there to 1e-9.  Both counts are
+reported.
+
+The error of a quantity is ``|ours - reference| / max(|reference|, floor)``,
+and the check passes when every error is at most ``TOLERANCE`` (1e-9).  The
+floor is ``FLOOR`` (1e-4) times the point's scale, the largest of 1 and the
+magnitudes of the value and every derivative there.  Below it a quantity is
+"near zero": double arithmetic cannot give it 1e-9 relative accuracy (think
+of ``1 - tanh(u)**2`` for large u), so its absolute error is what counts,
+at most 1e-13 of the scale.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+TOLERANCE = 1e-9
+FLOOR = 1e-4  # relative to the point's scale; below it errors are measured absolutely
+PERTURBATION = 1e-10
+ILL_CONDITIONED = 1e-5
+DIGITS = 40
+_RANGES = ((-2.5, 2.5), (0.05, 2.5), (-1.0, 1.0))
+
+
+@dataclass
+class Row:
+    """The worst disagreement found for one quantity (value or a derivative)."""
+
+    label: str
+    worst_abs: float = 0.0
+    worst_rel: float = 0.0
+    worst_point: dict | None = None
+    compared: int = 0
+    conditioning_skips: int = 0
+
+
+@dataclass
+class CheckReport:
+    """What ``adcompile.check`` found.  ``bool(report)`` is ``report.ok``."""
+
+    expression: str
+    rows: list[Row]
+    points: int
+    skipped_domain: int
+    seed: int
+    tolerance: float = TOLERANCE
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        compared = all(r.compared > 0 for r in self.rows)
+        return compared and not self.problems and all(r.worst_rel <= self.tolerance for r in self.rows)
+
+    @property
+    def worst_rel(self) -> float:
+        return max((r.worst_rel for r in self.rows), default=0.0)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        return format_report(self)
+
+
+def format_report(report: CheckReport) -> str:
+    lines = [f"check: {report.expression}" if len(report.expression) < 200
+             else f"check: an expression of {len(report.expression):,} characters"]
+    lines.append(
+        f"against SymPy at {report.points} random points (seed {report.seed}); "
+        f"{report.skipped_domain} points outside the domain were skipped")
+    width = max([len(r.label) for r in report.rows] + [8])
+    lines.append(f"{'quantity':<{width}}  {'worst abs err':>13}  {'worst rel err':>13}  compared")
+    for r in report.rows:
+        note = f" ({r.conditioning_skips} ill-conditioned skipped)" if r.conditioning_skips else ""
+        lines.append(f"{r.label:<{width}}  {r.worst_abs:>13.2e}  {r.worst_rel:>13.2e}  {r.compared:>8}{note}")
+    for r in report.rows:
+        if r.worst_rel > report.tolerance and r.worst_point:
+            at = ", ".join(f"{k}={v!r}" for k, v in r.worst_point.items())
+            lines.append(f"  {r.label} is worst at {at}")
+        if r.compared == 0:
+            lines.append(f"  {r.label} could not be compared at any point")
+    lines += ["  " + p for p in report.problems]
+    verdict = "PASS" if report.ok else "FAIL"
+    lines.append(f"{verdict}: worst relative error {report.worst_rel:.2e} "
+                 f"(tolerance {report.tolerance:.0e}; floor {FLOOR:.0e} of each point's scale)")
+    return "\n".join(lines)
+
+
+class RealAbs(sp.Function):
+    """``Abs`` for an argument known to be real, as every argument is here.
+
+    SymPy cannot always prove that (is ``log(2 + sin(z))`` real?), and then
+    differentiates ``Abs`` through ``re`` and ``im``; this keeps its real rule,
+    d|u| = sign(u) du.
+    """
+
+    def fdiff(self, argindex=1):
+        return RealSign(self.args[0])
+
+
+class RealSign(sp.Function):
+    """``sign`` of a real argument: its derivative is 0 away from 0."""
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
+_MPMATH = [{"RealAbs": mpmath.fabs, "RealSign": mpmath.sign}, "mpmath"]
+
+
+def for_real_arguments(expr: sp.Expr) -> sp.Expr:
+    """Swap Abs and sign for their real-argument versions before ``diff``."""
+    return expr.replace(sp.Abs, RealAbs).replace(sp.sign, RealSign)
+
+
+def prepare_for_evaluation(expr: sp.Expr) -> sp.Expr:
+    """Make SymPy's output evaluable by mpmath away from kinks."""
+    expr = expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    return expr.rewrite(sp.Heaviside, sp.Piecewise) if expr.has(sp.Heaviside) else expr
+
+
+class Reference:
+    """SymPy's value and derivatives of an expression, evaluated with mpmath."""
+
+    def __init__(self, expr: sp.Expr, symbols: list[sp.Symbol], wrt: list[sp.Symbol]):
+        expr = for_real_arguments(expr)
+        self.quantities = [expr] + [sp.diff(expr, w) for w in wrt]
+        self.functions = [_evaluator(symbols, q) for q in self.quantities]
+
+    def evaluate(self, point: list[float]) -> list[float | None]:
+        """Each quantity at ``point``, or None where it is not finite and real."""
+        out = []
+        with mpmath.workdps(DIGITS):
+            args = [mpmath.mpf(x) for x in point]
+            for fn in self.functions:
+                out.append(_real(fn, args))
+        return out
+
+
+def _evaluator(symbols: list[sp.Symbol], quantity: sp.Expr):
+    """An mpmath function for ``quantity``; one that always fails if SymPy found
+    it infinite or undefined everywhere (``x/0`` is ``zoo*x``)."""
+    if quantity.has(sp.zoo, sp.nan):
+        return _nowhere
+    return sp.lambdify(symbols, prepare_for_evaluation(quantity), modules=_MPMATH)
+
+
+def _nowhere(*args):
+    raise ValueError("not finite anywhere")
+
+
+def _real(fn, args) -> float | None:
+    try:
+        value = fn(*args)
+    except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+        return None
+    if isinstance(value, mpmath.mpc):
+        if abs(value.imag) > 1e-30 * max(1, abs(value.real)):
+            return None
+        value = value.real
+    try:
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) and abs(value) < 1e300 else None
+
+
+def sample_point(rng: random.Random, n: int) -> list[float]:
+    return [rng.uniform(*rng.choice(_RANGES)) for _ in range(n)]
+
+
+def _perturb(rng: random.Random, point: list[float]) -> list[float]:
+    return [x * (1.0 + PERTURBATION * rng.choice((-1.0, 1.0))) for x in point]
+
+
+def compare(
+    expression: str,
+    reference: Reference,
+    ours,
+    names: list[str],
+    labels: list[str],
+    points: int = 20,
+    seed: int = 0,
+) -> CheckReport:
+    """Compare ``ours(point) -> [value, d1, d2, ...]`` with the reference."""
+    rng = random.Random(seed)
+    rows = [Row(label) for label in labels]
+    report = CheckReport(expression, rows, 0, 0, seed)
+    attempts = 0
+    while report.points < points and attempts < 50 * points:
+        attempts += 1
+        point = sample_point(rng, len(names))
+        expected = reference.evaluate(point)
+        if expected[0] is None:
+            report.skipped_domain += 1
+            continue
+        report.points += 1
+        nearby = reference.evaluate(_perturb(rng, point))
+        try:
+            got = ours(point)
+        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            if None in expected:  # SymPy finds a derivative undefined there too
+                report.points -= 1
+                report.skipped_domain += 1
+            else:
+                report.problems.append(f"the generated code raised {type(exc).__name__}: {exc} "
+                                       f"at {dict(zip(names, point))}")
+            continue
+        floor = FLOOR * max([1.0] + [abs(e) for e in expected if e is not None])
+        for row, e, near, value in zip(rows, expected, nearby, got):
+            _record(row, e, near, value, dict(zip(names, point)), floor)
+    return report
+
+
+def _record(row: Row, expected, nearby, value: float, point: dict, floor: float) -> None:
+    if expected is None:
+        return
+    scale = max(abs(expected), floor)
+    if nearby is None or abs(nearby - expected) > ILL_CONDITIONED * scale:
+        row.conditioning_skips += 1
+        return
+    row.compared += 1
+    error = abs(value - expected) if math.isfinite(value) else math.inf
+    if error / scale > row.worst_rel or (error / scale == row.worst_rel and row.worst_point is None):
+        row.worst_rel, row.worst_point = error / scale, point
+    row.worst_abs = max(row.worst_abs, error)

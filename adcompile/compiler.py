@@ -1,0 +1,236 @@
+"""The pipeline: input -> graph -> derivatives -> module source.
+
+``build`` is the one place that strings the stages together, for every kind
+of input (expression text, a SymPy expression) and every set of requested
+functions; the CLI and the Python API are both thin shells over it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import __version__
+from .autodiff import reverse
+from .backends import get_backend
+from .codegen import FunctionSpec, ModuleSpec, generate
+from .errors import CompileError
+from .graph import Graph, Node
+from .names import is_reserved_word, natural_sorted, python_name
+from .parse import Program, normalize_name, parse
+
+BLACK_MAX_LINES = 2000  # black runs by default only on modules up to this size
+HEADER_EXPRESSION_LIMIT = 2000  # longer expressions are not repeated in the header
+
+
+@dataclass
+class Options:
+    name: str = "f"
+    args: list[str] | None = None
+    wrt: list[str] | None = None
+    backend: str = "math"
+    format: bool | None = None  # None: black when the module is small enough
+    source_file: str | None = None  # where the text came from, for the header
+
+
+@dataclass
+class Interface:
+    """The generated module's signature: argument and gradient names."""
+
+    args: list[str]  # the user's names, in signature order
+    python_args: list[str]  # the same, as Python identifiers
+    wrt: list[str]
+    python_wrt: list[str]
+
+
+@dataclass
+class Built:
+    """A compiled module: its text (without the header's ``-o``) and metadata."""
+
+    body: str
+    interface: Interface
+    options: Options
+    expression: str
+    line_count: int = 0
+    formatted: bool = False
+    stats: dict = field(default_factory=dict)
+
+    def header(self, output: str | None = None) -> list[str]:
+        return header_lines(self.expression, self.options, output)
+
+    def source(self, output: str | None = None) -> str:
+        return "\n".join("# " + h if h else "#" for h in self.header(output)) + "\n" + self.body
+
+
+def _check_identifier(name: str, what: str) -> str:
+    normal = normalize_name(name.strip())
+    if not normal.isidentifier():
+        raise CompileError(f"{what} {name!r} is not a valid name")
+    return normal
+
+
+def resolve_interface(program: Program, options: Options) -> Interface:
+    used = list(program.variables)
+    if options.args is None:
+        args = natural_sorted(used)
+    else:
+        args = [_check_identifier(a, "--args name") for a in options.args]
+        duplicates = sorted({a for a in args if args.count(a) > 1})
+        if duplicates:
+            raise CompileError(f"--args lists {', '.join(duplicates)} more than once")
+        missing = [v for v in natural_sorted(used) if v not in args]
+        if missing:
+            raise CompileError(
+                f"the expression uses {', '.join(missing)}, which --args does not list")
+        steps = [a for a in args if a in program.steps]
+        if steps:
+            raise CompileError(f"--args lists {', '.join(steps)}, which the program assigns")
+    python_args = _python_names(args)
+    if options.wrt is None:
+        wrt = list(args)
+    else:
+        by_python = dict(zip(python_args, args))
+        wrt = []
+        for w in options.wrt:
+            name = _check_identifier(w, "--wrt name")
+            name = by_python.get(name, name)
+            if name not in args:
+                raise CompileError(f"--wrt names {w!r}, which is not an argument "
+                                   f"(the arguments are {', '.join(args) or 'none'})")
+            if name in wrt:
+                raise CompileError(f"--wrt lists {w!r} more than once")
+            wrt.append(name)
+    python_of = dict(zip(args, python_args))
+    return Interface(args, python_args, wrt, [python_of[w] for w in wrt])
+
+
+def _python_names(args: list[str]) -> list[str]:
+    """Keep every valid name as it is; give keywords trailing underscores."""
+    taken = {a for a in args if not is_reserved_word(a)}
+    names = []
+    for a in args:
+        if is_reserved_word(a):
+            while a in taken or is_reserved_word(a):
+                a += "_"
+            taken.add(a)
+        names.append(a)
+    return names
+
+
+def check_function_name(name: str) -> str:
+    normal = _check_identifier(name, "--name")
+    if is_reserved_word(normal) or python_name(normal) != normal:
+        raise CompileError(f"--name {name!r} is a Python keyword; choose another name")
+    if normal in ("math", "np", "numpy", "ARGS", "WRT") or normal.startswith("_"):
+        raise CompileError(f"--name {name!r} would clash with a name the module defines; "
+                           "choose another name")
+    return normal
+
+
+def build(
+    program: Program,
+    graph: Graph,
+    expression: str,
+    options: Options,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Built:
+    """Differentiate ``program`` and generate its module."""
+    name = check_function_name(options.name)
+    if len(program.outputs) != 1:
+        raise CompileError("several outputs need the Jacobian functions, "
+                           "which are not available yet")
+    backend = get_backend(options.backend)
+    iface = resolve_interface(program, options)
+    var_nodes = [graph.var(a) for a in iface.args]
+    wrt_nodes = [graph.var(w) for w in iface.wrt]
+    output = program.outputs[0]
+    boundary = len(graph.nodes)
+    step = (lambda done, total: progress("differentiating", done, total)) if progress else None
+    grads = reverse(graph, [output], [1.0], wrt_nodes, on_step=step)
+    functions = [
+        FunctionSpec(name, var_nodes, output, f"Value of {name}."),
+        FunctionSpec(
+            f"grad_{name}",
+            var_nodes,
+            (output, tuple(0.0 if d is None else d for d in grads)),
+            f"Value of {name} and its gradient, in the order of WRT.",
+            backward_from=boundary,
+        ),
+    ]
+    spec = ModuleSpec(
+        backend=backend,
+        header=[],
+        constants=[("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))],
+        functions=functions,
+        param_names={n.id: p for n, p in zip(var_nodes, iface.python_args)},
+    )
+    if progress:
+        progress("printing", 0, 1)
+    body = generate(spec)
+    built = Built(body, iface, options, expression)
+    built.line_count = body.count("\n")
+    if options.format or (options.format is None and built.line_count <= BLACK_MAX_LINES):
+        if progress:
+            progress("formatting with black", 0, 1)
+        built.body = format_with_black(body)
+        built.formatted = True
+    return built
+
+
+def format_with_black(source: str) -> str:
+    import black
+
+    return black.format_str(source, mode=black.Mode())
+
+
+def compile_text(text: str, options: Options, progress=None) -> Built:
+    graph = Graph()
+    program = parse(text, graph, source=options.source_file)
+    return build(program, graph, text, options, progress)
+
+
+# --- the header ---
+def command_line(expression: str, options: Options, output: str | None) -> str:
+    """The adcompile command that regenerates the module."""
+    if options.source_file is not None:
+        words = ["adcompile", "-f", options.source_file]
+    else:
+        words = ["adcompile", one_line(expression)]
+    if options.name != "f":
+        words += ["--name", options.name]
+    if options.args is not None:
+        words += ["--args", ",".join(options.args)]
+    if options.wrt is not None:
+        words += ["--wrt", ",".join(options.wrt)]
+    if options.backend != "math":
+        words += ["--backend", options.backend]
+    if output is not None:
+        words += ["-o", output]
+    return shlex.join(words)
+
+
+def one_line(text: str) -> str:
+    """The text on a single line: newlines become '; ' or spaces, comments go."""
+    if "\n" not in text and "\r" not in text and "#" not in text:
+        return text
+    from .parse import one_line_program
+
+    return one_line_program(text)
+
+
+def header_lines(expression: str, options: Options, output: str | None) -> list[str]:
+    from .errors import visible
+
+    lines = [f"Generated by adcompile {__version__}. Do not edit: regenerate instead."]
+    if len(expression) <= HEADER_EXPRESSION_LIMIT:
+        lines.append("Expression:")
+        lines += ["    " + visible(line) for line in expression.strip().splitlines()]
+        lines.append("Regenerate with:")
+        lines.append("    " + visible(command_line(expression, options, output)))
+    else:
+        lines.append(f"The expression is {len(expression):,} characters long; not repeated here.")
+        if options.source_file is not None:
+            lines.append("Regenerate with:")
+            lines.append("    " + visible(command_line(expression, options, output)))
+    return lines

@@ -1,0 +1,72 @@
+"""The functions a user may call by name, and how each builds graph nodes.
+
+Almost every function is an op of ``ops.py`` under its own name.  A few are
+sugar that lowers to ops, so that they need no derivative rule of their own:
+
+* ``log(x, base)`` is ``log(x) / log(base)``;
+* ``min`` and ``max`` take two or more arguments and fold pairwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from .ops import OPS
+
+CONSTANTS = {"pi": math.pi}
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    min_args: int
+    max_args: int | None  # None: any number
+    build: Callable  # (graph, [nodes]) -> node
+    doc: str
+
+    def arity_text(self) -> str:
+        if self.max_args == self.min_args:
+            n = self.min_args
+            return f"{n} argument{'s' if n != 1 else ''}"
+        if self.max_args is None:
+            return f"{self.min_args} or more arguments"
+        return f"{self.min_args} or {self.max_args} arguments"
+
+
+def _op_function(op) -> Function:
+    return Function(op.name, op.arity, op.arity, lambda g, args: g(op.name, *args), op.doc)
+
+
+def _log(g, args):
+    if len(args) == 1:
+        return g("log", args[0])
+    return g("div", g("log", args[0]), g("log", args[1]))
+
+
+def _fold(opname):
+    def build(g, args):
+        result = args[0]
+        for arg in args[1:]:
+            result = g(opname, result, arg)
+        return result
+
+    return build
+
+
+FUNCTIONS: dict[str, Function] = {
+    op.name: _op_function(op) for op in OPS.values() if op.language
+}
+FUNCTIONS["log"] = Function("log", 1, 2, _log, "log(x), or log(x, base) = log(x)/log(base)")
+FUNCTIONS["max"] = Function("max", 2, None, _fold("max"), OPS["max"].doc)
+FUNCTIONS["min"] = Function("min", 2, None, _fold("min"), OPS["min"].doc)
+
+
+def describe_language() -> str:
+    """A short listing of the language, for ``--help``."""
+    names = " ".join(sorted(FUNCTIONS))
+    return (
+        "numbers (2, 2.5, .5, 1e-3), names (Python identifiers), the constant pi, "
+        "+ - * / ** (^ is **), unary - and +, parentheses; functions: " + names
+    )

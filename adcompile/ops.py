@@ -1,0 +1,192 @@
+"""Every operation adcompile knows, each defined once, in one table row.
+
+A row says everything about one op, in the spirit of JAX's primitives and
+autograd's ``defvjp``:
+
+* ``value``: how to compute it on floats.  Constant folding and ``explain``
+  call this; it is also the semantics of the math backend.
+* ``d``: its derivative rule, written with graph nodes.  Given the graph ``g``,
+  the op's own output node ``y`` and its argument nodes, it returns one entry
+  per argument: ``None`` (no derivative flows there), a partial derivative
+  (a node or a number, which the adjoint is multiplied by), or a function
+  ``v -> node`` for a cheaper linear map (``v / b`` instead of ``v * (1/b)``).
+  The same entries serve reverse mode (adjoints) and forward mode (tangents),
+  because every op is scalar.
+* ``math`` / ``numpy``: how it prints.  A plain word is a function of that
+  backend's module (``sin`` -> ``sin(t0)`` or ``np.sin(t0)``); a word starting
+  with ``_`` is a helper from ``runtime_math`` / ``runtime_numpy`` that is
+  copied into the generated module; a string with ``{0}`` is an infix
+  template; a function of the argument nodes returns one of these.
+* ``sympy``: the same function in SymPy, for the differential check.
+* ``domain``: a box of argument values where the op is smooth, for tests.
+
+Adding an op is one ``Op(...)`` row here plus, where it needs one, a helper.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+from . import runtime_math as rm
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    value: Callable[..., float]
+    d: Callable | None
+    math: str | Callable
+    numpy: str | Callable
+    sympy: Callable
+    domain: tuple = ()
+    commutative: bool = False
+    language: bool = True  # callable by name in the expression language
+    doc: str = ""
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+def _pow_spelling(function: str) -> Callable:
+    """``{0}**3`` for a small integral constant exponent, else ``pow({0}, {1})``.
+
+    Python's ``**`` silently returns a complex number for a negative base and
+    a fractional exponent, so it is printed only where that cannot happen.
+    """
+
+    def spelling(args) -> str:
+        n = args[1].value if args[1].is_const else None
+        if n is not None and n.is_integer() and abs(n) <= 2**31:
+            return "{0}**" + str(int(n))
+        return function
+
+    return spelling
+
+
+def _relu_sympy(x):
+    return sp.Piecewise((x, x > 0), (0, True))
+
+
+def _cbrt_sympy(x):
+    third = sp.Rational(1, 3)
+    return sp.Piecewise((x**third, x >= 0), (-((-x) ** third), True))
+
+
+def _half_step(g, a, b):
+    """Heaviside(a - b) with the value 1/2 at a tie, as SymPy's Max has it."""
+    return 0.5 + 0.5 * g("sign", a - b)
+
+
+_POS = (0.2, 3.0)
+_ANY = (-3.0, 3.0)
+_UNIT = (-0.9, 0.9)
+
+OPS_LIST = [
+    # --- arithmetic (infix) ---
+    Op("add", 2, operator.add, lambda g, y, a, b: (1.0, 1.0),
+       "{0} + {1}", "{0} + {1}", lambda a, b: a + b, (_ANY, _ANY),
+       commutative=True, language=False),
+    Op("sub", 2, operator.sub, lambda g, y, a, b: (1.0, -1.0),
+       "{0} - {1}", "{0} - {1}", lambda a, b: a - b, (_ANY, _ANY), language=False),
+    Op("mul", 2, operator.mul, lambda g, y, a, b: (b, a),
+       "{0} * {1}", "{0} * {1}", lambda a, b: a * b, (_ANY, _ANY),
+       commutative=True, language=False),
+    Op("div", 2, operator.truediv,
+       lambda g, y, a, b: (lambda v: v / b, lambda v: -(v / b) * y),
+       "{0} / {1}", "{0} / {1}", lambda a, b: a / b, (_ANY, _POS), language=False),
+    Op("neg", 1, operator.neg, lambda g, y, a: (-1.0,),
+       "-{0}", "-{0}", lambda a: -a, (_ANY,), language=False),
+    Op("pow", 2, math.pow,
+       lambda g, y, a, b: (lambda v: v * (b * a ** (b - 1.0)),
+                           lambda v: v * y * g("log", a)),
+       _pow_spelling("pow"), _pow_spelling("power"), sp.Pow, (_POS, _ANY),
+       doc="pow(x, y) is x**y"),
+    # --- exponentials and logarithms ---
+    Op("exp", 1, math.exp, lambda g, y, x: (y,), "exp", "exp", sp.exp, (_ANY,)),
+    Op("expm1", 1, math.expm1, lambda g, y, x: (y + 1.0,), "expm1", "expm1",
+       lambda x: sp.exp(x) - 1, (_ANY,)),
+    Op("log", 1, math.log, lambda g, y, x: (lambda v: v / x,), "log", "log",
+       sp.log, (_POS,), doc="log(x), or log(x, base)"),
+    Op("log1p", 1, math.log1p, lambda g, y, x: (lambda v: v / (1.0 + x),),
+       "log1p", "log1p", lambda x: sp.log(1 + x), (_UNIT,)),
+    Op("log2", 1, math.log2, lambda g, y, x: (lambda v: v / (x * LN2),),
+       "log2", "log2", lambda x: sp.log(x) / sp.log(2), (_POS,)),
+    Op("log10", 1, math.log10, lambda g, y, x: (lambda v: v / (x * LN10),),
+       "log10", "log10", lambda x: sp.log(x) / sp.log(10), (_POS,)),
+    Op("sqrt", 1, math.sqrt, lambda g, y, x: (lambda v: 0.5 * v / y,),
+       "sqrt", "sqrt", sp.sqrt, (_POS,)),
+    Op("cbrt", 1, math.cbrt, lambda g, y, x: (lambda v: v / (3.0 * (y * y)),),
+       "cbrt", "cbrt", _cbrt_sympy, ((0.2, 3.0),)),
+    # --- trigonometric ---
+    Op("sin", 1, math.sin, lambda g, y, x: (g("cos", x),), "sin", "sin", sp.sin, (_ANY,)),
+    Op("cos", 1, math.cos, lambda g, y, x: (-g("sin", x),), "cos", "cos", sp.cos, (_ANY,)),
+    Op("tan", 1, math.tan, lambda g, y, x: (1.0 + y * y,), "tan", "tan", sp.tan,
+       ((-1.2, 1.2),)),
+    Op("asin", 1, math.asin,
+       lambda g, y, x: (lambda v: v / g("sqrt", 1.0 - x * x),),
+       "asin", "arcsin", sp.asin, (_UNIT,)),
+    Op("acos", 1, math.acos,
+       lambda g, y, x: (lambda v: -(v / g("sqrt", 1.0 - x * x)),),
+       "acos", "arccos", sp.acos, (_UNIT,)),
+    Op("atan", 1, math.atan, lambda g, y, x: (lambda v: v / (1.0 + x * x),),
+       "atan", "arctan", sp.atan, (_ANY,)),
+    Op("atan2", 2, math.atan2,
+       lambda g, y, a, b: (lambda v: v * b / (a * a + b * b),
+                           lambda v: -(v * a / (a * a + b * b))),
+       "atan2", "arctan2", sp.atan2, (_ANY, _POS), doc="atan2(y, x)"),
+    Op("hypot", 2, math.hypot, lambda g, y, a, b: (a / y, b / y),
+       "hypot", "hypot", lambda a, b: sp.sqrt(a**2 + b**2), (_ANY, _ANY),
+       commutative=True),
+    # --- hyperbolic ---
+    Op("sinh", 1, math.sinh, lambda g, y, x: (g("cosh", x),), "sinh", "sinh", sp.sinh, (_ANY,)),
+    Op("cosh", 1, math.cosh, lambda g, y, x: (g("sinh", x),), "cosh", "cosh", sp.cosh, (_ANY,)),
+    Op("tanh", 1, math.tanh, lambda g, y, x: (1.0 - y * y,), "tanh", "tanh", sp.tanh, (_ANY,)),
+    Op("asinh", 1, math.asinh,
+       lambda g, y, x: (lambda v: v / g("sqrt", x * x + 1.0),),
+       "asinh", "arcsinh", sp.asinh, (_ANY,)),
+    Op("acosh", 1, math.acosh,
+       lambda g, y, x: (lambda v: v / g("sqrt", x * x - 1.0),),
+       "acosh", "arccosh", sp.acosh, ((1.1, 3.0),)),
+    Op("atanh", 1, math.atanh, lambda g, y, x: (lambda v: v / (1.0 - x * x),),
+       "atanh", "arctanh", sp.atanh, (_UNIT,)),
+    # --- piecewise: SymPy's conventions at the kinks ---
+    Op("abs", 1, math.fabs, lambda g, y, x: (g("sign", x),), "fabs", "abs", sp.Abs,
+       (_ANY,), doc="abs'(0) = 0"),
+    Op("sign", 1, rm._sign, lambda g, y, x: (None,), "_sign", "sign", sp.sign, (_ANY,),
+       doc="-1, 0 or 1; its derivative is 0"),
+    Op("relu", 1, rm._relu, lambda g, y, x: (g("sign", y),), "_relu", "_relu",
+       _relu_sympy, (_ANY,), doc="max(x, 0); relu'(0) = 0"),
+    Op("max", 2, rm._max,
+       lambda g, y, a, b: (_half_step(g, a, b), _half_step(g, b, a)),
+       "_max", "maximum", sp.Max, (_ANY, _ANY), commutative=True,
+       doc="a tie splits the derivative 1/2 and 1/2"),
+    Op("min", 2, rm._min,
+       lambda g, y, a, b: (_half_step(g, b, a), _half_step(g, a, b)),
+       "_min", "minimum", sp.Min, (_ANY, _ANY), commutative=True,
+       doc="a tie splits the derivative 1/2 and 1/2"),
+    # --- smooth activations and special functions ---
+    Op("sigmoid", 1, rm._sigmoid, lambda g, y, x: (y * (1.0 - y),),
+       "_sigmoid", "_sigmoid", lambda x: 1 / (1 + sp.exp(-x)), ((-6.0, 6.0),),
+       doc="1/(1+exp(-x)), without overflow"),
+    Op("softplus", 1, rm._softplus, lambda g, y, x: (g("sigmoid", x),),
+       "_softplus", "_softplus", lambda x: sp.log(1 + sp.exp(x)), ((-6.0, 6.0),),
+       doc="log(1+exp(x)), without overflow"),
+    Op("erf", 1, math.erf,
+       lambda g, y, x: (TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
+       "erf", "_erf", sp.erf, (_ANY,)),
+    Op("erfc", 1, math.erfc,
+       lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
+       "erfc", "_erfc", sp.erfc, (_ANY,)),
+]
+
+OPS: dict[str, Op] = {op.name: op for op in OPS_LIST}

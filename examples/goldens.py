@@ -1,0 +1,41 @@
+"""The example modules committed in generated/, and the commands that make them.
+
+``python3 examples/goldens.py`` regenerates every file; the golden test runs
+the same commands and compares its output with the committed files byte for
+byte, so the files always match what adcompile produces today.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+MODEL = "beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x)))"
+
+GOLDENS = {
+    "generated/udl.py": [MODEL, "--name", "f"],
+    "generated/udl_loss.py": [f"({MODEL} - y)**2", "--name", "loss"],
+    "generated/seed_example2.py": ["x1*x2 + x2*4.3 + 30", "--name", "y"],
+}
+
+
+def regenerate(root: str) -> None:
+    """Write every golden file under ``root`` with the adcompile command."""
+    from adcompile.cli import main
+
+    cwd = os.getcwd()
+    os.makedirs(os.path.join(root, "generated"), exist_ok=True)
+    os.chdir(root)
+    try:
+        for path, argv in GOLDENS.items():
+            if main(argv + ["-q", "-o", path]) != 0:
+                raise SystemExit(f"could not regenerate {path}")
+    finally:
+        os.chdir(cwd)
+
+
+if __name__ == "__main__":
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, here)
+    regenerate(here)
+    print("regenerated: " + ", ".join(GOLDENS))

@@ -1,0 +1,58 @@
+"""Hypothesis strategies for random expressions in adcompile's language.
+
+Every op of the table appears, wrapped where needed so that its argument stays
+inside its domain and bounded (``log(1 + u**2)``, ``asin(0.9*tanh(u))``), so
+most random points are valid.  Nesting, repeated variables and repeated
+subexpressions (which hash-consing shares) come from the recursion itself.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+VARIABLES = ["x", "y", "z"]
+CONSTANTS = ["0", "1", "2", "3", "0.5", "2.5", "1e-3", "(-1.5)", "(-2)", "pi", "1e5", "1e-5"]
+
+UNARY = [
+    "sin({})", "cos({})", "tan(0.5*tanh({}))", "exp(tanh({}))", "expm1(tanh({}))",
+    "log(1 + ({})**2)", "log1p(({})**2)", "log2(2 + sin({}))", "log10(2 + cos({}))",
+    "sqrt(1 + ({})**2)", "cbrt({})", "asin(0.9*tanh({}))", "acos(0.9*tanh({}))",
+    "atan({})", "sinh(tanh({}))", "cosh(tanh({}))", "tanh({})", "asinh({})",
+    "acosh(1.5 + ({})**2)", "atanh(0.9*tanh({}))", "abs({})", "sign({})", "relu({})",
+    "sigmoid({})", "softplus({})", "erf({})", "erfc({})", "-({})", "+({})",
+]
+BINARY = [
+    "({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (2 + tanh({}))", "({}) / ({})",
+    "(1 + ({})**2) ** tanh({})", "pow(2 + sin({}), {})", "({}) ** 2", "({}) ** 3",
+    "atan2({}, {})", "hypot({}, {})", "max({}, {})", "min({}, {})", "log(2 + sin({}), 3 + cos({}))",
+]
+
+
+@st.composite
+def expressions(draw, max_steps: int = 24, max_length: int = 3000) -> str:
+    """A random expression built up step by step from a pool of subexpressions.
+
+    Each step applies a unary or binary template to recent members of the pool
+    (so nesting is deep) or to any member (so subexpressions repeat, which the
+    graph then shares).
+    """
+    pool = [draw(st.sampled_from(VARIABLES))]
+
+    def pick() -> str:
+        if draw(st.booleans()):
+            return pool[len(pool) - 1 - draw(st.integers(0, min(2, len(pool) - 1)))]
+        return pool[draw(st.integers(0, len(pool) - 1))]
+
+    for _ in range(draw(st.integers(4, max_steps))):
+        kind = draw(st.sampled_from(["unary", "unary", "binary", "binary", "binary", "leaf"]))
+        if kind == "leaf":
+            new = draw(st.sampled_from(VARIABLES + CONSTANTS))
+        elif kind == "unary":
+            new = draw(st.sampled_from(UNARY)).format(pick())
+        else:
+            template = draw(st.sampled_from(BINARY))
+            new = template.format(pick(), pick()) if template.count("{}") == 2 else template.format(pick())
+        if len(new) > max_length:
+            break
+        pool.append(new)
+    return pool[-1] if any(v in pool[-1] for v in VARIABLES) else f"({pool[-1]}) * x"

@@ -1,0 +1,140 @@
+"""The expression language: what parses, to what, and what is refused where."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import adcompile
+from adcompile import ParseError
+from adcompile.graph import Graph
+from adcompile.parse import one_line_program, parse
+
+
+def value(text: str, **at) -> float:
+    m = adcompile.compile(text, args=list(at) or None)
+    return m.f(**at)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2", 2.0),
+        ("2.5 + .5", 3.0),
+        ("1e-3 * 1000", 1.0),
+        ("1_000 + 1", 1001.0),
+        ("-2**2", -4.0),
+        ("2**-1", 0.5),
+        ("2**3**2", 512.0),
+        ("2^3^2", 512.0),
+        ("-x**2", -9.0),
+        ("(-x)**2", 9.0),
+        ("10 - 4 - 3", 3.0),
+        ("64 / 4 / 2", 8.0),
+        ("2 * 3 + 4 * 5", 26.0),
+        ("+x - -x", 6.0),
+        ("2**-x*3", 2**-3 * 3),
+        ("pi", math.pi),
+        ("log(8, 2)", 3.0),
+        ("max(1, x, 2)", 3.0),
+        ("min(5, x, 4)", 3.0),
+        ("pow(x, 2)", 9.0),
+        ("hypot(x, 4)", 5.0),
+        ("atan2(1, 1) * 4", math.pi),
+        ("sin(x)**2 + cos(x)**2", 1.0),
+    ],
+)
+def test_values_follow_python_precedence(text, expected):
+    at = {"x": 3.0} if "x" in text else {}
+    assert value(text, **at) == pytest.approx(expected, rel=1e-15)
+
+
+def test_newlines_inside_parentheses_and_after_operators_continue():
+    assert value("(x +\n 1)", x=1.0) == 2.0
+    assert value("x +\n 1", x=1.0) == 2.0
+
+
+def test_unicode_names_and_nfkc_merge():
+    m = adcompile.compile("ω0 * β0 + ﬁ - fi")
+    assert m.ARGS == ("fi", "β0", "ω0")
+    assert m.f(fi=1.0, β0=2.0, ω0=3.0) == 6.0
+
+
+def test_function_names_may_be_variables_when_not_called():
+    m = adcompile.compile("abs(max) + sum")
+    assert m.ARGS == ("max", "sum")
+    assert m.f(max=-2.0, sum=1.0) == 3.0
+
+
+REFUSED = [
+    ("sinn(x)", "unknown function 'sinn'; did you mean 'sin'?", 1),
+    ("x +", "ends where a value is expected", 4),
+    ("x.y", "attribute access", 2),
+    ("x[0]", "subscripts", 2),
+    ("'abc'", "strings", 1),
+    ('"abc"', "strings", 1),
+    ("lambda x: x", "lambdas", 9),
+    ("log(x, base=2)", "keyword arguments", 12),
+    ("x < 1", "comparisons", 3),
+    ("x == 1", "comparisons", 3),
+    ("x if x else y", "missing operator", 3),
+    ("atan2(x)", "atan2() takes 2 arguments, but 1 was given", 1),
+    ("sin(x, y)", "sin() takes 1 argument, but 2 were given", 1),
+    ("sin()", "sin() needs 1 argument", 5),
+    ("sin(x,)", "a value is expected before ')'", 7),
+    ("(x + 1", "'(' is never closed", 1),
+    ("x + 1)", "unmatched ')'", 6),
+    ("2x", "implicit multiplication", 2),
+    ("x y", "missing operator before 'y'", 3),
+    ("1e", "exponent has no digits", 2),
+    ("1.2.3", "malformed number", 4),
+    ("1e999", "too large", 1),
+    ("__import__('os').system('x')", "strings", 12),
+    ("x // 2", "floor division", 3),
+    ("x % 2", "%", 3),
+    ("x @ y", "@", 3),
+    ("x\u202e", "U+202E", 2),
+    ("", "empty", 1),
+    ("f(x)", "unknown function 'f'", 1),
+    ("x(1)", "unknown function 'x'", 1),
+    ("(x, y)", "tuples are not supported inside parentheses", 3),
+    ("2 (x)", "is not a function", 3),
+    ("sin(x) = 2", "'=' can only follow the name", 8),
+    ("x = 1", "must end with an expression", 1),
+    ("pi = 3; pi", "constant", 1),
+]
+
+
+@pytest.mark.parametrize("text, message, column", REFUSED, ids=[r[0] or "empty" for r in REFUSED])
+def test_bad_input_is_a_parse_error_with_position(text, message, column):
+    with pytest.raises(ParseError) as info:
+        adcompile.compile(text)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert message in str(err)
+    assert err.column == column, str(err)
+    caret_line = str(err).splitlines()[-1]
+    assert caret_line.index("^") == 4 + column - 1
+
+
+def test_error_excerpt_of_a_long_line_is_a_window():
+    text = " + ".join(f"x{i}" for i in range(5000)) + " + sinn(x)"
+    with pytest.raises(ParseError) as info:
+        adcompile.compile(text)
+    lines = str(info.value).splitlines()
+    assert "sinn" in lines[1] and len(lines[1]) < 200
+    assert lines[2].index("^") == lines[1].index("sinn")
+
+
+def test_one_line_program_parses_to_the_same_graph():
+    text = "a = x*2  # double\nb = sin(a +\n  1)\n-b**2 + f(1) if 0 else -b"
+    with pytest.raises(ParseError):
+        parse(text)
+    text = "a = x*2  # double\nb = sin(a +\n  1)\n-b**2, max(a, -b)"
+    flat = one_line_program(text)
+    assert "\n" not in flat and "#" not in flat
+    assert flat == "a = x * 2; b = sin(a + 1); -b ** 2, max(a, -b)"
+    g1, g2 = Graph(), Graph()
+    p1, p2 = parse(text, g1), parse(flat, g2)
+    assert len(g1.nodes) == len(g2.nodes)
