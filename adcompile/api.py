@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from .check import CheckReport, Reference, compare
+from .check import CheckReport, Reference, compare, reference_failed
 from .compiler import Built, Options, build
 from .errors import CompileError
 from .graph import Graph
@@ -102,11 +102,14 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0) 
     iface = module._built.interface
     raw = Graph(fold=False, algebra=False)
     program, text = read_program(expr, raw, module._built.options.source_file)
-    reference = Reference(
-        to_sympy(program.outputs)[0],
-        [symbol(a) for a in iface.args],
-        [symbol(w) for w in iface.wrt],
-    )
+    try:
+        reference = Reference(
+            to_sympy(program.outputs)[0],
+            [symbol(a) for a in iface.args],
+            [symbol(w) for w in iface.wrt],
+        )
+    except (RecursionError, ArithmeticError, ValueError, TypeError) as exc:
+        return reference_failed(text, iface.wrt, seed, exc)
     f = getattr(module, module.name)
     grad_f = getattr(module, "grad_" + module.name)
 

@@ -79,6 +79,13 @@ class CheckReport:
         return format_report(self)
 
 
+def reference_failed(expression: str, wrt, seed: int, exc: BaseException) -> CheckReport:
+    """A failed report for when SymPy itself could not build the reference."""
+    rows = [Row("value")] + [Row(f"d/d{w}") for w in wrt]
+    problem = f"SymPy could not build a reference ({type(exc).__name__}: {exc})"
+    return CheckReport(expression, rows, 0, 0, seed, problems=[problem])
+
+
 def format_report(report: CheckReport) -> str:
     lines = [f"check: {report.expression}" if len(report.expression) < 200
              else f"check: an expression of {len(report.expression):,} characters"]
@@ -111,12 +118,24 @@ class RealAbs(sp.Function):
     d|u| = sign(u) du.
     """
 
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number:
+            return sp.Abs(arg)
+        return None
+
     def fdiff(self, argindex=1):
         return RealSign(self.args[0])
 
 
 class RealSign(sp.Function):
     """``sign`` of a real argument: its derivative is 0 away from 0."""
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number:
+            return sp.sign(arg)
+        return None
 
     def fdiff(self, argindex=1):
         return sp.S.Zero

@@ -77,9 +77,19 @@ def _relu_sympy(x):
     return sp.Piecewise((x, x > 0), (0, True))
 
 
+def _div_sympy(a, b):
+    # An unevaluated 1/(5/2) inside a product prints as "/5/2" in SymPy's
+    # code printers, so a numeric divisor is inverted eagerly.
+    if isinstance(b, sp.Number):
+        with sp.evaluate(True):
+            reciprocal = 1 / b
+        return a * reciprocal
+    return a / b
+
+
 def _cbrt_sympy(x):
-    third = sp.Rational(1, 3)
-    return sp.Piecewise((x**third, x >= 0), (-((-x) ** third), True))
+    # The real cube root; a Piecewise here trips SymPy's own simplifier.
+    return sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3)
 
 
 def _half_step(g, a, b):
@@ -103,7 +113,7 @@ OPS_LIST = [
        commutative=True, language=False),
     Op("div", 2, operator.truediv,
        lambda g, y, a, b: (lambda v: v / b, lambda v: -(v / b) * y),
-       "{0} / {1}", "{0} / {1}", lambda a, b: a / b, (_ANY, _POS), language=False),
+       "{0} / {1}", "{0} / {1}", _div_sympy, (_ANY, _POS), language=False),
     Op("neg", 1, operator.neg, lambda g, y, a: (-1.0,),
        "-{0}", "-{0}", lambda a: -a, (_ANY,), language=False),
     Op("pow", 2, math.pow,

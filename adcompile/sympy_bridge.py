@@ -44,8 +44,17 @@ def _to_sympy(outputs: list[Node]) -> list[sp.Expr]:
         elif node.kind == VAR:
             converted[node.id] = symbol(node.value)
         else:
-            converted[node.id] = node.op.sympy(*(converted[a.id] for a in node.args))
+            converted[node.id] = _apply(node.op, [converted[a.id] for a in node.args])
     return [converted[o.id] for o in outputs]
+
+
+def _apply(op, args: list[sp.Expr]) -> sp.Expr:
+    """``op`` applied in SymPy.  Constant subtrees are evaluated: SymPy's code
+    printers misprint some unevaluated numeric forms (``y/(-(3/10))``)."""
+    if all(isinstance(a, sp.Number) for a in args):
+        with sp.evaluate(True):
+            return op.sympy(*args)
+    return op.sympy(*args)
 
 
 # SymPy function classes that are exactly one op.

@@ -25,6 +25,10 @@ REGRESSIONS = [
     "cbrt((x) / (2 + tanh(x)))",  # sign(u)*|u|**(1/3) left a Derivative SymPy cannot print
     "log(1 + sign(asinh(log(2 + sin(z), 3 + cos(z))))**2) + abs(log(2 + sin(z)))",  # Abs of u not known real
     "hypot(relu(x), x - x)",  # undefined at the origin: skipped, not failed
+    "atan(y) / (2 + tanh(acos(0.9*tanh(y**2)))) - y / 2.5",  # SymPy printed y/(5/2) as y/5/2
+    "a - y/2.5 - (-y/-0.3)",  # ... and y/(-(3/10)) likewise
+    "atan(cos(softplus(y))) / cbrt(cbrt(exp(tanh(x))))",  # Piecewise cbrt crashed SymPy
+    "log(1 + max(acosh(1.5 + x**2)**2, sign(sigmoid(3)))**2) / sqrt(1 + z**2)",  # sign of a number
 ]
 
 
@@ -37,3 +41,15 @@ def test_regressions_found_by_the_random_search():
             assert not report.problems, str(report)
         else:
             assert report.ok, str(report)
+
+
+def test_a_reference_sympy_cannot_build_fails_the_check_with_a_reason(monkeypatch):
+    import adcompile.api
+
+    def broken(*args):
+        raise ZeroDivisionError("integer division or modulo by zero")
+
+    monkeypatch.setattr(adcompile.api, "Reference", broken)
+    report = adcompile.check("x*y")
+    assert not report.ok
+    assert "SymPy could not build a reference" in str(report)
