@@ -28,6 +28,7 @@ JOBS = {
     # job: (extras to install, command run inside the venv)
     "demo": ("", [PYTHON, "examples/demo.py"]),
     "test": ("test", [PYTHON, "-m", "pytest", "-q"]),
+    "bench": ("", [PYTHON, "-m", "bench.run"]),
 }
 
 

@@ -5,13 +5,24 @@
     >>> m.grad_loss(w=2.0, x=3.0, b=1.0, y=0.5)
     (42.25, (13.0, 39.0, 26.0, -13.0))
 
-The public API is ``compile``, ``check`` and ``ParseError``; everything else
-is internal.
+The public API is ``compile``, ``check``, the ``gradient`` decorator, the
+errors, and the op functions for tracing Python code (``adcompile.sin``,
+``adcompile.exp``, ... ``adcompile.max``): each builds a graph node when given
+a traced value and computes a float when given numbers.  The op functions are
+attributes but not in ``__all__``, so ``from adcompile import *`` does not
+shadow the builtins ``abs``, ``min`` and ``max``.
 """
 
 __version__ = "0.1.0"
 
-from .api import check, compile  # noqa: E402
+from .api import check, compile, gradient  # noqa: E402
 from .errors import AdcompileError, CompileError, ParseError  # noqa: E402
+from .graph import TracingError  # noqa: E402
+from .language import CONSTANTS as _CONSTANTS  # noqa: E402
+from .trace import OP_FUNCTIONS as _OP_FUNCTIONS  # noqa: E402
 
-__all__ = ["compile", "check", "ParseError", "CompileError", "AdcompileError", "__version__"]
+globals().update(_OP_FUNCTIONS)
+pi = _CONSTANTS["pi"]
+
+__all__ = ["compile", "check", "gradient", "ParseError", "CompileError", "AdcompileError",
+           "TracingError", "__version__"]

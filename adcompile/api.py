@@ -12,12 +12,13 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from .check import CheckReport, Reference, compare, reference_failed
-from .compiler import Built, Options, build
+from .compiler import TRACED, Built, Options, build
 from .errors import CompileError
 from .graph import Graph
 from .module import CompiledModule
 from .parse import Program, parse
 from .sympy_bridge import from_sympy, symbol, to_sympy
+from .trace import default_name, describe, trace
 
 
 def _names(value: str | Sequence[str] | None) -> list[str] | None:
@@ -29,9 +30,10 @@ def _names(value: str | Sequence[str] | None) -> list[str] | None:
 
 
 def make_options(name: str | None, args, wrt, backend: str = "math", format: bool | None = None,
-                 source_file: str | None = None) -> Options:
+                 source_file: str | None = None, hessian: bool = False, jvp: bool = False,
+                 hvp: bool = False) -> Options:
     return Options(name=name or "f", args=_names(args), wrt=_names(wrt), backend=backend,
-                   format=format, source_file=source_file)
+                   format=format, source_file=source_file, hessian=hessian, jvp=jvp, hvp=hvp)
 
 
 def read_program(expr, graph: Graph, source_file: str | None = None) -> tuple[Program, str]:
@@ -42,7 +44,27 @@ def read_program(expr, graph: Graph, source_file: str | None = None) -> tuple[Pr
         isinstance(expr, (tuple, list)) and builtins.all(isinstance(e, sp.Basic) for e in expr)
     ):
         return from_sympy(expr, graph), str(expr)
-    raise CompileError(f"cannot compile a {type(expr).__name__}: give expression text or a SymPy expression")
+    if isinstance(expr, dict):
+        return _read_outputs(expr, graph), "; ".join(f"{k}: {v}" for k, v in expr.items())
+    if callable(expr):
+        return trace(expr, graph), TRACED + describe(expr)
+    raise CompileError(f"cannot compile a {type(expr).__name__}: give expression text, "
+                       "a SymPy expression or a Python function")
+
+
+def _read_outputs(exprs: dict, graph: Graph) -> Program:
+    """Several named outputs, each expression text, sharing one graph."""
+    outputs, names, variables = [], [], {}
+    for key, text in exprs.items():
+        if not isinstance(key, str) or not isinstance(text, str):
+            raise CompileError("give several outputs as a dict of name -> expression text")
+        program = parse(text, graph)
+        if len(program.outputs) != 1:
+            raise CompileError(f"output {key!r} must be a single expression")
+        outputs.append(program.outputs[0])
+        names.append(key)
+        variables.update(program.variables)
+    return Program(outputs, names, variables=variables)
 
 
 def build_module(expr, options: Options, progress: Callable | None = None) -> Built:
@@ -60,22 +82,44 @@ def compile(
     backend: str = "math",
     format: bool | None = None,
     check: bool = False,
+    hessian: bool = False,
+    jvp: bool = False,
+    hvp: bool = False,
 ) -> CompiledModule:
     """Compile ``expr`` into a module with ``NAME`` and ``grad_NAME``.
 
     ``expr`` is expression text (see the README for the language) or a SymPy
     expression.  ``args`` fixes the argument order (default: natural sort of
     the variable names); ``wrt`` picks the variables to differentiate (default:
-    all of ``args``).  With ``check=True`` the result is first compared with
-    SymPy, and ``CompileError`` is raised if they disagree.
+    all of ``args``).  ``hessian``, ``jvp`` and ``hvp`` add ``hessian_NAME``,
+    ``jvp_NAME`` and ``hvp_NAME``.  A dict ``{"r1": text, "r2": text}`` (or a
+    program ending in a tuple ``r1, r2``) has several outputs: the module then
+    has ``NAME``, ``jacobian_NAME`` and ``vjp_NAME``.  With ``check=True`` the
+    result is first compared with SymPy, and ``CompileError`` is raised if
+    they disagree.
     """
-    options = make_options(name, args, wrt, backend, format)
+    if name is None and callable(expr) and not isinstance(expr, sp.Basic):
+        name = default_name(expr)
+    options = make_options(name, args, wrt, backend, format, hessian=hessian, jvp=jvp, hvp=hvp)
     module = CompiledModule(build_module(expr, options))
     if check:
         report = check_module(expr, module)
         if not report.ok:
             raise CompileError("the generated code disagrees with SymPy:\n" + str(report))
     return module
+
+
+def gradient(fn: Callable) -> Callable:
+    """Decorator: compile the Python function ``fn`` and return its ``grad_`` function.
+
+    The result takes ``fn``'s arguments and returns ``(value, gradient)``; its
+    ``.module`` attribute is the whole compiled module.
+    """
+    module = compile(fn)
+    grad = getattr(module, "grad_" + module.name)
+    grad.module = module
+    grad.__wrapped__ = fn
+    return grad
 
 
 def check(

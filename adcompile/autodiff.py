@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .graph import Graph, Node, reachable
+from .graph import VAR, Graph, Node, reachable
 
 
 def _linear_maps(node: Node) -> list:
@@ -47,13 +47,23 @@ def active_nodes(order: list[Node], sources: Iterable[Node]) -> set[int]:
     return active
 
 
+def _rank(primal: Node) -> int:
+    """How well a primal names its adjoint: a user's step (as the seed's dl/df3),
+    then a variable, then a temporary."""
+    return 2 if primal.label is not None else 1 if primal.kind == VAR else 0
+
+
 def _hint(node: Node, prefix: str, primal: Node, fresh_from: int) -> None:
     """Name ``node`` after ``primal`` (``d_x``) if this transform created it.
 
     A node that existed before (a forward value that happens to equal a
     derivative, such as ``cos(t)`` for d/dw of ``w*cos(t)``) keeps its own name.
+    One adjoint shared by several primals (``d_f3`` is also ``d_t4`` when the
+    output is ``f3 - y``) is named after the best-named of them.
     """
-    if node.id >= fresh_from and node.op is not None and node.hint is None and node.label is None:
+    if node.id < fresh_from or node.op is None or node.label is not None:
+        return
+    if node.hint is None or (node.hint[0] == prefix and _rank(primal) > _rank(node.hint[1])):
         node.hint = (prefix, primal)
 
 

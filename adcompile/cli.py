@@ -1,6 +1,8 @@
 """The ``adcompile`` command: a thin shell over the Python API.
 
     adcompile EXPR [options]          compile; the module goes to stdout or -o
+    adcompile -f FILE [options]       ... the expression or program in FILE
+    adcompile - [options]             ... read from standard input
     adcompile check EXPR [options]    compare with SymPy; exit 0 if it agrees
 
 Exit status: 0 success, 1 the check found a disagreement, 2 a mistake in the
@@ -14,10 +16,12 @@ import sys
 
 from . import __version__
 from .api import build_module, check_module, make_options
-from .errors import AdcompileError
+from .compiler import STDIN
+from .errors import AdcompileError, CompileError
 from .fileio import check_writable, write_atomic
 from .language import describe_language
 from .module import CompiledModule
+from .progress import Progress
 
 SUBCOMMANDS = ("compile", "check")
 
@@ -29,8 +33,15 @@ commands:
 the language:
   {describe_language()}
 
+the input: an expression, or a program of named steps ending in an expression,
+  "f0 = beta0 + omega0*x; h1 = sin(f0); (h1 - y)**2" (statements are separated
+  by ';' or newlines; '#' starts a comment). Give it as EXPR, in a file with
+  -f FILE, or on standard input with '-'.
+
 examples:
   adcompile "(w*x + b - y)**2" --name loss -o loss.py
+  adcompile -f model.adc --name loss -o loss.py
+  echo "sin(x)*y" | adcompile -
   adcompile check "log(1 + exp(a*x)) / sqrt(x**2 + 1)"
   adcompile -- "-x**2"        (an expression starting with '-' follows --)
 
@@ -42,6 +53,39 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
         self.exit(2, f"adcompile: error: {message}\n")
+
+
+def _add_input(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expression", metavar="EXPR", nargs="?",
+                   help="the expression or program, e.g. \"sin(x)*y\"; '-' reads standard input")
+    p.add_argument("-f", "--file", metavar="FILE", help="read the expression or program from FILE")
+
+
+def read_input(ns: argparse.Namespace) -> tuple[str, str | None]:
+    """The input text and where it came from (a file name, '<stdin>', or None)."""
+    if ns.file is not None and ns.expression is not None:
+        raise CompileError("give the expression either as EXPR or with -f FILE, not both")
+    if ns.file is not None:
+        try:
+            with open(ns.file, encoding="utf-8-sig") as f:
+                return f.read(), ns.file
+        except FileNotFoundError:
+            raise CompileError(f"cannot read {ns.file}: no such file") from None
+        except IsADirectoryError:
+            raise CompileError(f"cannot read {ns.file}: it is a directory") from None
+        except UnicodeDecodeError as exc:
+            raise CompileError(f"cannot read {ns.file}: not UTF-8 text (byte {exc.start})") from None
+        except OSError as exc:
+            raise CompileError(f"cannot read {ns.file}: {exc.strerror}") from None
+    if ns.expression is None:
+        raise CompileError("no expression: give EXPR, -f FILE, or '-' for standard input "
+                           "(see adcompile --help)")
+    if ns.expression == "-":
+        try:
+            return sys.stdin.read(), STDIN
+        except UnicodeDecodeError:
+            raise CompileError("cannot read standard input: not UTF-8 text") from None
+    return ns.expression, None
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -61,10 +105,17 @@ def compile_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("expression", metavar="EXPR", help="the expression, e.g. \"sin(x)*y\"")
+    _add_input(p)
     p.add_argument("--name", default="f", help="function name: the module defines NAME and grad_NAME "
                                                "(default: f)")
     _add_selection(p)
+    more = p.add_argument_group("more functions")
+    more.add_argument("--hessian", action="store_true",
+                      help="add hessian_NAME(*ARGS) -> (value, gradient, H), H over WRT")
+    more.add_argument("--jvp", action="store_true",
+                      help="add jvp_NAME(*ARGS, *V) -> (value, derivative along V), forward mode")
+    more.add_argument("--hvp", action="store_true",
+                      help="add hvp_NAME(*ARGS, *V) -> (value, gradient, H.V), without forming H")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the module to FILE, atomically (default: standard output)")
     p.add_argument("--check", action="store_true",
@@ -87,7 +138,7 @@ def check_parser() -> argparse.ArgumentParser:
                     "absolute and relative error of each quantity. Exit status 0 if every "
                     "relative error is at most 1e-9, else 1.",
     )
-    p.add_argument("expression", metavar="EXPR")
+    _add_input(p)
     _add_selection(p)
     p.add_argument("--points", type=int, default=20, help="how many random points (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -98,10 +149,17 @@ def run_compile(argv: list[str]) -> int:
     ns = compile_parser().parse_args(argv)
     if ns.output:
         check_writable(ns.output)
-    options = make_options(ns.name, ns.args, ns.wrt, format=ns.format)
-    module = CompiledModule(build_module(ns.expression, options))
+    text, source = read_input(ns)
+    options = make_options(ns.name, ns.args, ns.wrt, format=ns.format, source_file=source,
+                           hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp)
+    progress = None if ns.quiet else Progress()
+    try:
+        module = CompiledModule(build_module(text, options, progress))
+    finally:
+        if progress:
+            progress.finish()
     if ns.check:
-        report = check_module(ns.expression, module)
+        report = check_module(text, module)
         if not ns.quiet or not report.ok:
             print(report, file=sys.stderr)
         if not report.ok:
@@ -117,9 +175,10 @@ def run_compile(argv: list[str]) -> int:
 
 def run_check(argv: list[str]) -> int:
     ns = check_parser().parse_args(argv)
-    options = make_options(None, ns.args, ns.wrt)
-    module = CompiledModule(build_module(ns.expression, options))
-    report = check_module(ns.expression, module, points=ns.points, seed=ns.seed)
+    text, source = read_input(ns)
+    options = make_options(None, ns.args, ns.wrt, source_file=source)
+    module = CompiledModule(build_module(text, options))
+    report = check_module(text, module, points=ns.points, seed=ns.seed)
     print(report)
     return 0 if report.ok else 1
 

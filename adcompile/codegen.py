@@ -36,7 +36,9 @@ class FunctionSpec:
     params: list[Node]
     returns: Any  # a Node, a float, or nested tuples of them
     doc: str
-    backward_from: int | None = None  # first node id of the backward pass
+    # (first node id, comment): where each pass after the forward pass begins
+    sections: tuple[tuple[int, str], ...] = ()
+    primal: tuple = ()  # the outputs of the forward pass, printed first
     return_names: tuple[str, ...] = ("value", "gradient", "hessian")
 
 
@@ -191,18 +193,34 @@ class _Module:
         params = [self.names[p.id] for p in fn.params]
         lines = layout_collection(f"def {fn.name}(", params, "", "):", is_tuple=False)
         lines.append(f'{INDENT}"""{fn.doc}"""')
-        body = [n for n in nodes if n.kind == APPLY]
-        backward = fn.backward_from is not None and any(n.id >= fn.backward_from for n in body)
-        in_backward = False
-        if backward and body and body[0].id < fn.backward_from:
-            lines.append(f"{INDENT}# forward pass")
-        for node in body:
-            if backward and not in_backward and node.id >= fn.backward_from:
-                lines.append(f"{INDENT}# backward pass")
-                in_backward = True
-            lines.extend(self.statement(node, INDENT))
+        for comment, part in self.passes(fn, [n for n in nodes if n.kind == APPLY]):
+            if comment:
+                lines.append(f"{INDENT}# {comment}")
+            for node in part:
+                lines.extend(self.statement(node, INDENT))
         lines.extend(self.return_lines(fn.returns, fn.return_names))
         return lines
+
+    @staticmethod
+    def passes(fn: FunctionSpec, body: list[Node]) -> list[tuple[str | None, list[Node]]]:
+        """The body split into passes: the forward pass (everything the primal
+        outputs need), then each later section, a node going to the last
+        section that began at or before it was built.  Printing the forward
+        pass first keeps the order topological: it needs nothing later."""
+        if not fn.sections:
+            return [(None, body)]
+        primal = {n.id for n in reachable([p for p in fn.primal if isinstance(p, Node)])}
+        passes = [("forward pass", [n for n in body if n.id in primal])]
+        current = None
+        for node in body:
+            if node.id in primal:
+                continue
+            section = max((s for s in fn.sections if s[0] <= node.id), default=fn.sections[0])
+            if section is not current:
+                passes.append((section[1], []))
+                current = section
+            passes[-1][1].append(node)
+        return [p for p in passes if p[1]]
 
     def value_text(self, item) -> str | list:
         if isinstance(item, tuple):

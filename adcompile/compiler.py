@@ -12,16 +12,18 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import __version__
-from .autodiff import reverse
 from .backends import get_backend
-from .codegen import FunctionSpec, ModuleSpec, generate
+from .codegen import ModuleSpec, generate
 from .errors import CompileError
+from .functions import Request, build_functions
 from .graph import Graph, Node
 from .names import is_reserved_word, natural_sorted, python_name
 from .parse import Program, normalize_name, parse
 
 BLACK_MAX_LINES = 2000  # black runs by default only on modules up to this size
 HEADER_EXPRESSION_LIMIT = 2000  # longer expressions are not repeated in the header
+TRACED = "the Python function "  # how the text of a traced input begins
+STDIN = "<stdin>"  # the source name of standard input
 
 
 @dataclass
@@ -31,6 +33,9 @@ class Options:
     wrt: list[str] | None = None
     backend: str = "math"
     format: bool | None = None  # None: black when the module is small enough
+    hessian: bool = False
+    jvp: bool = False
+    hvp: bool = False
     source_file: str | None = None  # where the text came from, for the header
 
 
@@ -73,7 +78,7 @@ def _check_identifier(name: str, what: str) -> str:
 def resolve_interface(program: Program, options: Options) -> Interface:
     used = list(program.variables)
     if options.args is None:
-        args = natural_sorted(used)
+        args = program.signature if program.signature is not None else natural_sorted(used)
     else:
         args = [_check_identifier(a, "--args name") for a in options.args]
         duplicates = sorted({a for a in args if args.count(a) > 1})
@@ -137,45 +142,61 @@ def build(
 ) -> Built:
     """Differentiate ``program`` and generate its module."""
     name = check_function_name(options.name)
-    if len(program.outputs) != 1:
-        raise CompileError("several outputs need the Jacobian functions, "
-                           "which are not available yet")
     backend = get_backend(options.backend)
     iface = resolve_interface(program, options)
-    var_nodes = [graph.var(a) for a in iface.args]
-    wrt_nodes = [graph.var(w) for w in iface.wrt]
-    output = program.outputs[0]
-    boundary = len(graph.nodes)
-    step = (lambda done, total: progress("differentiating", done, total)) if progress else None
-    grads = reverse(graph, [output], [1.0], wrt_nodes, on_step=step)
-    functions = [
-        FunctionSpec(name, var_nodes, output, f"Value of {name}."),
-        FunctionSpec(
-            f"grad_{name}",
-            var_nodes,
-            (output, tuple(0.0 if d is None else d for d in grads)),
-            f"Value of {name} and its gradient, in the order of WRT.",
-            backward_from=boundary,
-        ),
-    ]
-    spec = ModuleSpec(
-        backend=backend,
-        header=[],
-        constants=[("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))],
-        functions=functions,
-        param_names={n.id: p for n, p in zip(var_nodes, iface.python_args)},
-    )
+    several = len(program.outputs) > 1
+    if several and (options.hessian or options.hvp):
+        raise CompileError("--hessian and --hvp need a single output; this program has "
+                           f"{len(program.outputs)} (use the Jacobian functions)")
+    request = Request(name, graph, list(program.outputs), [graph.var(a) for a in iface.args],
+                      [graph.var(w) for w in iface.wrt], options.hessian, options.jvp, options.hvp)
+    param_names = dict(zip((n.id for n in request.params), iface.python_args))
+    taken = set(iface.python_args)
+    if options.jvp or options.hvp:
+        request.direction = _extra_params(graph, "v_", iface.python_wrt, taken, param_names)
+    output_names = _output_names(program)
+    if several:
+        request.cotangents = _extra_params(graph, "c_", output_names, taken, param_names)
+    functions = build_functions(request, progress)
+    constants = [("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))]
+    if several:
+        constants.append(("OUTPUTS", tuple(output_names)))
+    spec = ModuleSpec(backend=backend, header=[], constants=constants + request.constants,
+                      functions=functions, param_names=param_names)
     if progress:
         progress("printing", 0, 1)
-    body = generate(spec)
-    built = Built(body, iface, options, expression)
-    built.line_count = body.count("\n")
+    built = Built(generate(spec), iface, options, expression)
+    built.line_count = built.body.count("\n")
     if options.format or (options.format is None and built.line_count <= BLACK_MAX_LINES):
         if progress:
             progress("formatting with black", 0, 1)
-        built.body = format_with_black(body)
+        built.body = format_with_black(built.body)
         built.formatted = True
     return built
+
+
+def _output_names(program: Program) -> list[str]:
+    names = [n if n is not None else f"out{k}" for k, n in enumerate(program.output_names)]
+    return [python_name(n) for n in names]
+
+
+def _extra_params(graph: Graph, prefix: str, names: list[str], taken: set[str],
+                  param_names: dict[int, str]) -> list[Node]:
+    """Parameters beyond ARGS (directions v_x, cotangents c_r1), named clear of ARGS.
+
+    Their nodes are variables with names no expression can spell, so they
+    never merge with a user's variable of the same name.
+    """
+    nodes = []
+    for name in names:
+        python = prefix + name
+        while python in taken or is_reserved_word(python):
+            python += "_"
+        taken.add(python)
+        node = graph.var(f"\0{python}")
+        param_names[node.id] = python
+        nodes.append(node)
+    return nodes
 
 
 def format_with_black(source: str) -> str:
@@ -193,7 +214,7 @@ def compile_text(text: str, options: Options, progress=None) -> Built:
 # --- the header ---
 def command_line(expression: str, options: Options, output: str | None) -> str:
     """The adcompile command that regenerates the module."""
-    if options.source_file is not None:
+    if options.source_file not in (None, STDIN):
         words = ["adcompile", "-f", options.source_file]
     else:
         words = ["adcompile", one_line(expression)]
@@ -205,6 +226,7 @@ def command_line(expression: str, options: Options, output: str | None) -> str:
         words += ["--wrt", ",".join(options.wrt)]
     if options.backend != "math":
         words += ["--backend", options.backend]
+    words += [f"--{flag}" for flag in ("hessian", "jvp", "hvp") if getattr(options, flag)]
     if output is not None:
         words += ["-o", output]
     return shlex.join(words)
@@ -223,14 +245,16 @@ def header_lines(expression: str, options: Options, output: str | None) -> list[
     from .errors import visible
 
     lines = [f"Generated by adcompile {__version__}. Do not edit: regenerate instead."]
-    if len(expression) <= HEADER_EXPRESSION_LIMIT:
+    if expression.startswith(TRACED):
+        lines.append(f"Traced from {expression}; regenerate with adcompile.compile() on it.")
+    elif len(expression) <= HEADER_EXPRESSION_LIMIT:
         lines.append("Expression:")
         lines += ["    " + visible(line) for line in expression.strip().splitlines()]
         lines.append("Regenerate with:")
         lines.append("    " + visible(command_line(expression, options, output)))
     else:
         lines.append(f"The expression is {len(expression):,} characters long; not repeated here.")
-        if options.source_file is not None:
+        if options.source_file not in (None, STDIN):
             lines.append("Regenerate with:")
             lines.append("    " + visible(command_line(expression, options, output)))
     return lines

@@ -24,12 +24,13 @@ import math
 import numbers
 from typing import Iterable
 
+from .errors import AdcompileError
 from .ops import OPS, Op
 
 CONST, VAR, APPLY = 0, 1, 2
 
 
-class TracingError(TypeError):
+class TracingError(AdcompileError, TypeError):
     """A traced value was used where a concrete number is needed."""
 
 
@@ -123,7 +124,10 @@ class Node:
         self._refuse("Branching on (or bool() of)")
 
     def __float__(self):
-        self._refuse("float() (as math.sin and friends call it)")
+        raise TracingError(
+            "float() of a traced adcompile value: it has no concrete number while the "
+            "function is traced. math.sin(x) and friends call float(); use adcompile.sin(x), "
+            "adcompile.exp(x), ... instead, which build the graph.")
 
     def __int__(self):
         self._refuse("int()")
@@ -207,21 +211,36 @@ class Graph:
     def __call__(self, opname: str, *args) -> Node:
         """Apply an op: fold, simplify, intern.  The one way op nodes are made."""
         op = OPS[opname]
-        nodes = tuple(self.lift(a) for a in args)
-        if op.commutative:
-            nodes = tuple(sorted(nodes, key=_commutative_order))
+        nodes = tuple([a if type(a) is Node and a.graph is self else self.lift(a) for a in args])
+        if op.commutative and len(nodes) == 2:
+            a, b = nodes
+            if _commutative_order(b) < _commutative_order(a):
+                nodes = (b, a)
         if self.fold and all(n.kind == CONST for n in nodes):
             folded = fold_constant(op, [n.value for n in nodes])
             if folded is not None:
                 return self.const(folded)
         if self.algebra:
-            from .rewrite import simplify
-
-            simpler = simplify(self, op, nodes)
+            simpler = _simplify(self, op, nodes)
             if simpler is not None:
                 return simpler
-        key = (opname,) + tuple(n.id for n in nodes)
-        return self._new(APPLY, op, nodes, None, key)
+        key = (opname, *[n.id for n in nodes])
+        if self.cse:
+            found = self._interned.get(key)
+            if found is not None:
+                return found
+        node = Node(self, APPLY, op, nodes, None, len(self.nodes))
+        self.nodes.append(node)
+        self._interned[key] = node
+        return node
+
+
+def _simplify(graph: Graph, op: Op, nodes: tuple) -> Node | None:
+    from .rewrite import simplify  # rewrite.py builds nodes, so it imports this module
+
+    global _simplify
+    _simplify = simplify
+    return simplify(graph, op, nodes)
 
 
 def _commutative_order(node: Node):

@@ -77,6 +77,7 @@ class Program:
     output_names: list[str | None]
     steps: dict[str, Node] = field(default_factory=dict)
     variables: dict[str, Node] = field(default_factory=dict)
+    signature: list[str] | None = None  # a traced function's parameters, in order
 
 
 def normalize_name(name: str) -> str:
@@ -372,12 +373,12 @@ class Parser:
         for k, stmt in enumerate(statements):
             last = k == len(statements) - 1
             if len(stmt) >= 2 and stmt[0].kind == NAME and stmt[1].kind == OP and stmt[1].text == "=":
+                self._assign(stmt[0], stmt[2:], stmt[1])
                 if last:
                     raise self.lexer.error(
                         f"the program must end with an expression, its output (for example: {stmt[0].text})",
                         stmt[0].pos,
                     )
-                self._assign(stmt[0], stmt[2:], stmt[1])
             elif not last:
                 raise self.lexer.error(
                     "only the last statement may be a bare expression; "

@@ -25,12 +25,15 @@ def symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
-def to_sympy(outputs: list[Node]) -> list[sp.Expr]:
-    """SymPy expressions for ``outputs``, built without SymPy's automatic
-    simplification, so that ``x - x`` stays as written and a derivative that
-    is undefined for the graph (hypot at the origin) is undefined for SymPy too.
+def to_sympy(outputs: list[Node], evaluate: bool = False) -> list[sp.Expr]:
+    """SymPy expressions for ``outputs``.
+
+    By default they are built without SymPy's automatic simplification, so
+    that ``x - x`` stays as written and a derivative that is undefined for the
+    graph (hypot at the origin) is undefined for SymPy too.  ``evaluate=True``
+    gives the expression a SymPy user would have written.
     """
-    with sp.evaluate(False):
+    with sp.evaluate(evaluate):
         return _to_sympy(outputs)
 
 

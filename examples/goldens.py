@@ -8,6 +8,7 @@ byte, so the files always match what adcompile produces today.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 
 MODEL = "beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x)))"
@@ -16,7 +17,12 @@ GOLDENS = {
     "generated/udl.py": [MODEL, "--name", "f"],
     "generated/udl_loss.py": [f"({MODEL} - y)**2", "--name", "loss"],
     "generated/seed_example2.py": ["x1*x2 + x2*4.3 + 30", "--name", "y"],
+    "generated/udl_program.py": ["-f", "examples/udl.adc", "--name", "loss"],
 }
+
+
+INPUTS = ["examples/udl.adc"]  # files the commands read, relative to the repository
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def regenerate(root: str) -> None:
@@ -25,6 +31,11 @@ def regenerate(root: str) -> None:
 
     cwd = os.getcwd()
     os.makedirs(os.path.join(root, "generated"), exist_ok=True)
+    for path in INPUTS:
+        target = os.path.join(root, path)
+        if not os.path.exists(target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(os.path.join(HERE, path), target)
     os.chdir(root)
     try:
         for path, argv in GOLDENS.items():
@@ -35,7 +46,6 @@ def regenerate(root: str) -> None:
 
 
 if __name__ == "__main__":
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    sys.path.insert(0, here)
-    regenerate(here)
+    sys.path.insert(0, HERE)
+    regenerate(HERE)
     print("regenerated: " + ", ".join(GOLDENS))

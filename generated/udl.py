@@ -42,14 +42,14 @@ def grad_f(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x):
     # backward pass
     t11 = sin(t7)
     t12 = -t11
-    d_t7 = omega3 * t12
-    d_omega2 = t5 * d_t7
-    d_t5 = omega2 * d_t7
-    d_t4 = t5 * d_t5
-    d_omega1 = t2 * d_t4
-    d_t2 = omega1 * d_t4
+    d_beta2 = omega3 * t12
+    d_omega2 = t5 * d_beta2
+    d_t5 = omega2 * d_beta2
+    d_beta1 = t5 * d_t5
+    d_omega1 = t2 * d_beta1
+    d_t2 = omega1 * d_beta1
     t13 = cos(t1)
-    d_t1 = d_t2 * t13
-    d_omega0 = x * d_t1
-    d_x = omega0 * d_t1
-    return t10, (d_t1, d_t4, d_t7, 1.0, d_omega0, d_omega1, d_omega2, t8, d_x)
+    d_beta0 = d_t2 * t13
+    d_omega0 = x * d_beta0
+    d_x = omega0 * d_beta0
+    return t10, (d_beta0, d_beta1, d_beta2, 1.0, d_omega0, d_omega1, d_omega2, t8, d_x)

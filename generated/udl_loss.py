@@ -66,27 +66,27 @@ def grad_loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     t11 = t10 - y
     t12 = t11 * t11
     # backward pass
-    d_t11 = t11 + t11
-    d_y = -d_t11
-    d_omega3 = t8 * d_t11
-    d_t8 = omega3 * d_t11
+    d_beta3 = t11 + t11
+    d_y = -d_beta3
+    d_omega3 = t8 * d_beta3
+    d_t8 = omega3 * d_beta3
     t13 = sin(t7)
     t14 = -t13
-    d_t7 = d_t8 * t14
-    d_omega2 = t5 * d_t7
-    d_t5 = omega2 * d_t7
-    d_t4 = t5 * d_t5
-    d_omega1 = t2 * d_t4
-    d_t2 = omega1 * d_t4
+    d_beta2 = d_t8 * t14
+    d_omega2 = t5 * d_beta2
+    d_t5 = omega2 * d_beta2
+    d_beta1 = t5 * d_t5
+    d_omega1 = t2 * d_beta1
+    d_t2 = omega1 * d_beta1
     t15 = cos(t1)
-    d_t1 = d_t2 * t15
-    d_omega0 = x * d_t1
-    d_x = omega0 * d_t1
+    d_beta0 = d_t2 * t15
+    d_omega0 = x * d_beta0
+    d_x = omega0 * d_beta0
     gradient = (
-        d_t1,
-        d_t4,
-        d_t7,
-        d_t11,
+        d_beta0,
+        d_beta1,
+        d_beta2,
+        d_beta3,
         d_omega0,
         d_omega1,
         d_omega2,

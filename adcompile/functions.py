@@ -1,0 +1,162 @@
+"""The generated functions, each built from the graph by the same two transforms.
+
+Given the program's outputs, its argument and WRT nodes, this module asks
+``autodiff`` for the derivative graphs each requested function needs and
+describes the function (``FunctionSpec``) for the code generator:
+
+* ``NAME`` - the value (a tuple for several outputs);
+* ``grad_NAME`` - value and gradient, by reverse mode (one output);
+* ``hessian_NAME`` - value, gradient and Hessian, forward over reverse: the
+  gradient graph is pushed forward along each unit vector e_j, giving column j.
+  Only the entries with i <= j are taken from column j, and H[j][i] is the
+  same node, so H is exactly symmetric and each off-diagonal entry is computed
+  once.  Forward over reverse costs n forward sweeps of the gradient graph,
+  reverse over reverse n reverse sweeps of it with a second tape; both are
+  O(n) times f, and forward mode needs no second tape, so it is chosen;
+* ``hvp_NAME`` - value, gradient and H.v: one forward sweep of the gradient
+  graph along v, a small constant times the cost of f, never forming H;
+* ``jvp_NAME`` - value(s) and J.v: one forward sweep of the program;
+* ``jacobian_NAME`` - values and J, one reverse sweep per output row;
+* ``vjp_NAME`` - values and J^T.c: one reverse sweep with the cotangents c.
+
+Structurally zero derivatives are the literal 0.0, and the module's
+``HESSIAN_NONZERO`` / ``JACOBIAN_NONZERO`` list where the others are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .autodiff import forward, reverse
+from .codegen import FunctionSpec
+from .graph import Graph, Node
+
+
+@dataclass
+class Request:
+    """What to generate, and the nodes it is generated from."""
+
+    name: str
+    graph: Graph
+    outputs: list[Node]
+    params: list[Node]  # the ARGS, as variable nodes
+    wrt: list[Node]
+    hessian: bool = False
+    jvp: bool = False
+    hvp: bool = False
+    direction: list[Node] = field(default_factory=list)  # v_..., one per WRT
+    cotangents: list[Node] = field(default_factory=list)  # c_..., one per output
+    constants: list[tuple[str, tuple]] = field(default_factory=list)
+
+
+def _spec(request: Request, *args, **kwargs) -> FunctionSpec:
+    return FunctionSpec(*args, primal=tuple(request.outputs), **kwargs)
+
+
+def _or_zero(nodes) -> tuple:
+    return tuple(0.0 if n is None else n for n in nodes)
+
+
+def _value(request: Request):
+    return request.outputs[0] if len(request.outputs) == 1 else tuple(request.outputs)
+
+
+def _sweep(request: Request, label: str) -> tuple[int, str]:
+    return (len(request.graph.nodes), label)
+
+
+def _nonzero(matrix: list[list]) -> tuple:
+    return tuple((i, j) for i, row in enumerate(matrix) for j, x in enumerate(row) if x is not None)
+
+
+def build_functions(request: Request, progress=None) -> list[FunctionSpec]:
+    name = request.name
+    docs = "Value of {}." if len(request.outputs) == 1 else "Values of {}'s outputs, in the order of OUTPUTS."
+    functions = [_spec(request, name, request.params, _value(request), docs.format(name))]
+    if len(request.outputs) == 1:
+        functions += _single_output(request, progress)
+    else:
+        functions += _several_outputs(request, progress)
+    if request.jvp:
+        functions.append(_jvp(request))
+    return functions
+
+
+def _single_output(request: Request, progress) -> list[FunctionSpec]:
+    name, graph, out = request.name, request.graph, request.outputs[0]
+    backward = _sweep(request, "backward pass")
+    step = (lambda done, total: progress("differentiating", done, total)) if progress else None
+    grads = reverse(graph, [out], [1.0], request.wrt, on_step=step)
+    gradient = _or_zero(grads)
+    functions = [_spec(request, f"grad_{name}", request.params, (out, gradient),
+                              f"Value of {name} and its gradient, in the order of WRT.",
+                              sections=(backward,))]
+    if request.hessian:
+        second = _sweep(request, "second order: the gradient pushed forward along each WRT")
+        matrix = hessian(graph, grads, request.wrt)
+        request.constants.append(("HESSIAN_NONZERO", _nonzero(matrix)))
+        functions.append(_spec(request, 
+            f"hessian_{name}", request.params, (out, gradient, tuple(_or_zero(r) for r in matrix)),
+            f"Value of {name}, its gradient and its Hessian (rows and columns in the order of WRT).",
+            sections=(backward, second)))
+    if request.hvp:
+        second = _sweep(request, "second order: the gradient pushed forward along v")
+        active = [g for g in grads if g is not None]
+        tangents = forward(graph, active, {w.id: v for w, v in zip(request.wrt, request.direction)},
+                           prefix=None)
+        by_id = {g.id: t for g, t in zip(active, tangents)}
+        hv = tuple(0.0 if g is None or by_id[g.id] is None else by_id[g.id] for g in grads)
+        functions.append(_spec(request, 
+            f"hvp_{name}", request.params + request.direction, (out, gradient, hv),
+            f"Value of {name}, its gradient, and the Hessian times v (v in the order of WRT).",
+            sections=(backward, second), return_names=("value", "gradient", "hvp")))
+    return functions
+
+
+def hessian(graph: Graph, grads: list[Node | None], wrt: list[Node]) -> list[list[Node | None]]:
+    """H[i][j] = d grad_i / d wrt_j, forward over reverse, symmetric by construction."""
+    n = len(wrt)
+    matrix: list[list[Node | None]] = [[None] * n for _ in range(n)]
+    for j in range(n):
+        upper = [g for g in grads[: j + 1] if g is not None]
+        column = forward(graph, upper, {wrt[j].id: graph.const(1.0)}, prefix=None)
+        by_id = {g.id: t for g, t in zip(upper, column)}
+        for i in range(j + 1):
+            entry = None if grads[i] is None else by_id[grads[i].id]
+            matrix[i][j] = matrix[j][i] = entry
+    return matrix
+
+
+def _several_outputs(request: Request, progress) -> list[FunctionSpec]:
+    name, graph = request.name, request.graph
+    backward = _sweep(request, "backward pass, one sweep per output")
+    rows = []
+    for k, out in enumerate(request.outputs):
+        if progress:
+            progress("differentiating", k, len(request.outputs))
+        rows.append(reverse(graph, [out], [1.0], request.wrt))
+    request.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
+    values = tuple(request.outputs)
+    jacobian = _spec(request, 
+        f"jacobian_{name}", request.params, (values, tuple(_or_zero(r) for r in rows)),
+        f"Values of {name} and its Jacobian: a row per output (OUTPUTS), a column per WRT.",
+        sections=(backward,), return_names=("values", "jacobian"))
+    pullback = _sweep(request, "backward pass from the cotangents c")
+    vjp = reverse(graph, request.outputs, request.cotangents, request.wrt)
+    vjp_fn = _spec(request, 
+        f"vjp_{name}", request.params + request.cotangents, (values, _or_zero(vjp)),
+        f"Values of {name} and c times its Jacobian (c per OUTPUTS; result per WRT).",
+        sections=(pullback,), return_names=("values", "vjp"))
+    return [jacobian, vjp_fn]
+
+
+def _jvp(request: Request) -> FunctionSpec:
+    name, graph = request.name, request.graph
+    tangent = _sweep(request, "forward-mode tangents along v")
+    dots = forward(graph, request.outputs, {w.id: v for w, v in zip(request.wrt, request.direction)})
+    if len(request.outputs) == 1:
+        returns, doc = (request.outputs[0], _or_zero(dots)[0]), "Value of {} and its derivative along v."
+    else:
+        returns, doc = (tuple(request.outputs), _or_zero(dots)), "Values of {} and J times v."
+    return _spec(request, f"jvp_{name}", request.params + request.direction, returns,
+                        doc.format(name), sections=(tangent,), return_names=("values", "jvp"))

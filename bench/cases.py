@@ -1,0 +1,72 @@
+"""The benchmark's rows: each an expression, the parameters it is differentiated
+by, and a point to call it at."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+ACTIVATIONS = ("sin", "exp", "cos", "tanh")
+UDL = "(beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x))) - y)**2"
+UDL_POINT = dict(beta0=1.0, beta1=2.0, beta2=-3.0, beta3=0.4, omega0=0.1, omega1=-0.4,
+                 omega2=2.0, omega3=3.0, x=2.3, y=2.0)
+
+
+@dataclass
+class Case:
+    name: str
+    text: str
+    wrt: list[str]
+    point: dict[str, float]
+    nested_depth: int = 0
+
+
+def udl() -> Case:
+    wrt = [f"{p}{i}" for p in ("beta", "omega") for i in range(4)]
+    return Case("UDL loss", UDL, wrt, dict(UDL_POINT))
+
+
+def nested(depth: int) -> Case:
+    """The seed's model nested ``depth`` layers deep, activations cycling.
+
+    Small weights keep every layer's value in a range where exp stays finite.
+    """
+    h = "x"
+    for i in range(depth):
+        h = f"{ACTIVATIONS[i % 4]}(beta{i} + omega{i}*{h})"
+    rng = random.Random(depth)
+    point = {"x": 0.7, "y": 0.3}
+    for i in range(depth):
+        point[f"beta{i}"] = rng.uniform(-0.5, 0.5)
+        point[f"omega{i}"] = rng.uniform(-0.5, 0.5)
+    wrt = [f"{p}{i}" for i in range(depth) for p in ("beta", "omega")]
+    return Case(f"nested N={depth:,}", f"({h} - y)**2", wrt, point, nested_depth=depth)
+
+
+def sum_of_products(n: int) -> Case:
+    rng = random.Random(n)
+    point = {f"{p}{i}": rng.uniform(-1, 1) for i in range(n) for p in ("a", "b")}
+    text = " + ".join(f"a{i}*b{i}" for i in range(n))
+    return Case(f"sum of {n:,} products", text, list(point), point)
+
+
+def mlp(inputs: int = 4, hidden: int = 16) -> Case:
+    """A one-hidden-layer tanh network's squared error, written in scalars as a program."""
+    rng = random.Random(0)
+    lines, params = [], []
+    for j in range(hidden):
+        terms = " + ".join(f"W{j}_{i}*x{i}" for i in range(inputs))
+        lines.append(f"h{j} = tanh(b{j} + {terms})")
+        params += [f"W{j}_{i}" for i in range(inputs)] + [f"b{j}"]
+    output = " + ".join(f"V{j}*h{j}" for j in range(hidden))
+    lines.append(f"out = c + {output}")
+    lines.append("(out - y)**2")
+    params += [f"V{j}" for j in range(hidden)] + ["c"]
+    point = {p: rng.uniform(-0.5, 0.5) for p in params}
+    point.update({f"x{i}": rng.uniform(-1, 1) for i in range(inputs)}, y=0.25)
+    return Case(f"MLP {inputs}-{hidden}-1 ({len(params)} params)", "\n".join(lines), params, point)
+
+
+def all_cases(quick: bool = False) -> list[Case]:
+    depths = (10, 20, 100) if quick else (10, 20, 100, 1000, 10000)
+    return [udl(), *(nested(n) for n in depths), sum_of_products(1000 if quick else 10000), mlp()]

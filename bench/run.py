@@ -1,0 +1,174 @@
+"""adcompile's benchmark: one run, one table, written to bench/results/.
+
+    python3 tasks.py bench [--quick] [--cap SECONDS]
+
+For each row it measures adcompile's build (parse through printed source,
+without black), CPython's own ``compile()`` of the result, the op counts of
+``f`` and ``grad_f``, and their per-call times; then each anchor that is
+installed, in a child process under a time cap.  Only ratios inside this one
+run are meaningful: absolute times on shared machines drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+
+import adcompile
+from adcompile.fileio import write_atomic
+
+from .anchors import available, per_call, run_anchor
+from .cases import Case, all_cases
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def op_count(source: str, function: str) -> int:
+    """Arithmetic operations and calls in one generated function."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            return sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call, ast.AugAssign))
+                       for n in ast.walk(node))
+    raise KeyError(function)
+
+
+def measure_adcompile(case: Case) -> dict:
+    start = time.perf_counter()
+    module = adcompile.compile(case.text, wrt=case.wrt, format=False)
+    source = module.source
+    build = time.perf_counter() - start
+    start = time.perf_counter()
+    compile(source, "<bench>", "exec")
+    cpython = time.perf_counter() - start
+    args = [case.point[a] for a in module.ARGS]
+    f_call = per_call(module.f, args)
+    grad_call = per_call(module.grad_f, args)
+    ops_f, ops_grad = op_count(source, "f"), op_count(source, "grad_f")
+    return {
+        "build_s": build, "cpython_compile_s": cpython, "lines": source.count("\n"),
+        "ops_f": ops_f, "ops_grad": ops_grad, "op_ratio": ops_grad / ops_f,
+        "f_call_s": f_call, "grad_call_s": grad_call, "call_ratio": grad_call / f_call,
+    }
+
+
+def measure_anchors(case: Case, anchors: list[str], cap: float, given_up: dict) -> dict:
+    results = {}
+    for name in anchors:
+        if case.nested_depth and given_up.get(name, 1e18) < case.nested_depth:
+            results[name] = {"status": f"skipped (failed at N={given_up[name]:,})"}
+            continue
+        status, data = run_anchor(name, case, cap)
+        results[name] = {"status": status, **(data or {})}
+        if status not in ("ok", "n/a") and case.nested_depth:
+            given_up[name] = min(given_up.get(name, 1e18), case.nested_depth)
+    return results
+
+
+def run(cases: list[Case], cap: float) -> list[dict]:
+    anchors = available()
+    given_up: dict[str, int] = {}
+    rows = []
+    for case in cases:
+        print(f"bench: {case.name} ...", file=sys.stderr, flush=True)
+        row = {"row": case.name, "params": len(case.wrt), **measure_adcompile(case)}
+        row["anchors"] = measure_anchors(case, anchors, cap, given_up)
+        rows.append(row)
+    return rows
+
+
+# --- the table ---
+def _us(seconds) -> str:
+    return "" if seconds is None else f"{seconds * 1e6:,.1f}"
+
+
+def _anchor_cell(result: dict | None, key: str) -> str:
+    if result is None:
+        return ""
+    if result["status"] != "ok":
+        return "n/a" if result["status"] == "n/a" else result["status"]
+    value = result.get(key)
+    return "" if value is None else (_us(value) if key == "grad_call" else f"{value:.2f}")
+
+
+def table(rows: list[dict], anchors: list[str]) -> list[str]:
+    head = ["row", "build s", "CPython compile s", "lines", "ops f", "ops grad", "ops ratio",
+            "f µs", "grad_f µs", "grad/f"]
+    head += ["SymPy build s"] + [f"{a} grad µs" for a in anchors] + ["grad_f / SymPy"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        sympy = r["anchors"].get("SymPy")
+        vs = (f"{r['grad_call_s'] / sympy['grad_call']:.2f}"
+              if sympy and sympy["status"] == "ok" else "")
+        cells = [r["row"], f"{r['build_s']:.3f}", f"{r['cpython_compile_s']:.3f}", f"{r['lines']:,}",
+                 f"{r['ops_f']:,}", f"{r['ops_grad']:,}", f"{r['op_ratio']:.2f}",
+                 _us(r["f_call_s"]), _us(r["grad_call_s"]), f"{r['call_ratio']:.2f}",
+                 _anchor_cell(sympy, "build")]
+        cells += [_anchor_cell(r["anchors"].get(a), "grad_call") for a in anchors] + [vs]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def targets(rows: list[dict]) -> list[str]:
+    """Each target of the optimizer issue, met or missed, with its figure."""
+    out = []
+
+    def verdict(ok: bool, text: str) -> None:
+        out.append(f"- {'met' if ok else 'MISSED'}: {text}")
+
+    worst_call = max(rows, key=lambda r: r["call_ratio"])
+    verdict(worst_call["call_ratio"] <= 3,
+            f"grad_f/f call time <= 3 on every row (worst {worst_call['call_ratio']:.2f}, "
+            f"{worst_call['row']})")
+    worst_ops = max(rows, key=lambda r: r["op_ratio"])
+    verdict(worst_ops["op_ratio"] <= 3,
+            f"grad_f/f op count <= 3 on every row (worst {worst_ops['op_ratio']:.2f}, {worst_ops['row']})")
+    against = [(r["grad_call_s"] / r["anchors"]["SymPy"]["grad_call"], r["row"]) for r in rows
+               if r["anchors"].get("SymPy", {}).get("status") == "ok"]
+    if against:
+        worst = max(against)
+        verdict(worst[0] <= 1.0, f"grad_f per call <= 1.0x SymPy+CSE where SymPy finishes "
+                                 f"(worst {worst[0]:.2f}x, {worst[1]})")
+    for r in rows:
+        if r["row"] == "nested N=20" and r["anchors"].get("SymPy", {}).get("status") == "ok":
+            speedup = r["anchors"]["SymPy"]["build"] / r["build_s"]
+            verdict(speedup >= 100, f"build >= 100x faster than SymPy at N=20 ({speedup:,.0f}x)")
+        if r["row"] == "nested N=10,000":
+            ratio = r["build_s"] / r["cpython_compile_s"]
+            verdict(ratio <= 2, f"build <= 2x CPython's compile() at N=10,000 ({ratio:.2f}x)")
+    return out
+
+
+def report(rows: list[dict], cap: float) -> str:
+    anchors = [a for a in available()]
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"adcompile {adcompile.__version__} benchmark, {stamp}; Python {platform.python_version()} "
+             f"on {platform.machine()}, {os.cpu_count()} cores; anchors capped at {cap:.0f} s.", ""]
+    lines += table(rows, anchors) + ["", "Targets:"] + targets(rows)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small rows only (a smoke test)")
+    parser.add_argument("--cap", type=float, default=60.0, help="seconds allowed per anchor")
+    ns = parser.parse_args(argv)
+    sys.setrecursionlimit(10_000)  # SymPy's own limit would fail it sooner than its time
+    rows = run(all_cases(ns.quick), ns.cap)
+    text = report(rows, ns.cap)
+    print(text)
+    os.makedirs(RESULTS, exist_ok=True)
+    name = "quick" if ns.quick else "latest"
+    write_atomic(os.path.join(RESULTS, f"{name}.md"), text)
+    write_atomic(os.path.join(RESULTS, f"{name}.json"),
+                 json.dumps({"version": adcompile.__version__, "rows": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
