@@ -17,6 +17,7 @@ from .errors import CompileError
 from .graph import Graph
 from .module import CompiledModule
 from .parse import Program, parse
+from .quantities import call_all, plan
 from .sympy_bridge import from_sympy, symbol, to_sympy
 from .trace import default_name, describe, trace
 
@@ -129,39 +130,41 @@ def check(
     wrt: str | Sequence[str] | None = None,
     points: int = 20,
     seed: int = 0,
+    hessian: bool = False,
+    jvp: bool = False,
+    hvp: bool = False,
 ) -> CheckReport:
-    """Compile ``expr`` and compare its value and gradient with SymPy's.
+    """Compile ``expr`` and compare every function it gets with SymPy: the value and
+    gradient, and the Hessian, products or Jacobian when asked for (or, for
+    several outputs, always the Jacobian and vjp).
 
     Returns a ``CheckReport``: ``report.ok``, the worst absolute and relative
     error per quantity, and where they occur.  ``str(report)`` is the
     printable report.
     """
-    options = make_options(None, args, wrt)
+    options = make_options(None, args, wrt, hessian=hessian, jvp=jvp, hvp=hvp)
     module = CompiledModule(build_module(expr, options))
     return check_module(expr, module, points=points, seed=seed)
 
 
 def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0) -> CheckReport:
-    """Compare an already compiled module with SymPy's reading of ``expr``."""
-    iface = module._built.interface
+    """Compare an already compiled module with SymPy's reading of ``expr``:
+    every function it has (value, gradient, Hessian, Jacobian, products)."""
+    built = module._built
+    iface, options = built.interface, built.options
+    flags = {"hessian": options.hessian, "jvp": options.jvp, "hvp": options.hvp}
     raw = Graph(fold=False, algebra=False)
-    program, text = read_program(expr, raw, module._built.options.source_file)
+    program, text = read_program(expr, raw, options.source_file)
+    several = len(program.outputs) > 1
     try:
-        reference = Reference(
-            to_sympy(program.outputs)[0],
-            [symbol(a) for a in iface.args],
-            [symbol(w) for w in iface.wrt],
-        )
+        exprs = to_sympy(program.outputs)
+        quantities, vectors = plan(exprs, [symbol(w) for w in iface.wrt], iface.wrt, flags, seed)
+        reference = Reference(quantities.exprs, [symbol(a) for a in iface.args])
     except (RecursionError, ArithmeticError, ValueError, TypeError) as exc:
-        return reference_failed(text, iface.wrt, seed, exc)
-    f = getattr(module, module.name)
-    grad_f = getattr(module, "grad_" + module.name)
+        return reference_failed(text, ["value"], seed, exc)
 
     def ours(point: list[float]) -> list[float]:
-        value, gradient = grad_f(*point)
-        if f(*point) != value and value == value:
-            raise ValueError(f"{module.name} and grad_{module.name} disagree on the value")
-        return [value, *gradient]
+        results = call_all(module, module.name, point, vectors, several, flags)
+        return [read(results) for read in quantities.readers]
 
-    labels = ["value"] + [f"d/d{w}" for w in iface.wrt]
-    return compare(text, reference, ours, iface.args, labels, points=points, seed=seed)
+    return compare(text, reference, ours, iface.args, quantities.labels, points=points, seed=seed)

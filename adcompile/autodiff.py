@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .graph import VAR, Graph, Node, reachable
+from .graph import VAR, Graph, Node, reachable, use_counts
 
 
 def _linear_maps(node: Node) -> list:
@@ -73,15 +73,23 @@ def reverse(
     cotangents: list,
     wrt: list[Node],
     on_step: Callable[[int, int], None] | None = None,
+    unbroadcast: bool = False,
 ) -> list[Node | None]:
     """Adjoints of ``sum(c_i * output_i)`` with respect to ``wrt``.
 
     Returns one entry per ``wrt`` node: its adjoint, or None where it is
     structurally zero.  ``cotangents`` are nodes or numbers (1.0 for a
     gradient).
+
+    ``unbroadcast`` is for array code whose output is reduced to a scalar:
+    each contribution to a variable, or to a node used more than once, is
+    brought to that node's shape (``sum_to``: summed over the axes that
+    broadcasting added).  A node used once passes its adjoint on unsummed;
+    the chain rule is linear, so summing where it lands gives the same total.
     """
     order = reachable(outputs)
     active = active_nodes(order, wrt)
+    shared = {k for k, n in use_counts(order).items() if n > 1} if unbroadcast else set()
     adjoint: dict[int, Node] = {}
     fresh = len(graph.nodes)
     for out, c in zip(outputs, cotangents):
@@ -96,7 +104,10 @@ def reverse(
         _hint(v, "d", node, fresh)
         for arg, linear in zip(node.args, _linear_maps(node)):
             if linear is not None and arg.id in active:
-                _accumulate(graph, adjoint, arg, linear(v), fresh)
+                contribution = linear(v)
+                if unbroadcast and (arg.kind == VAR or arg.id in shared):
+                    contribution = graph("sum_to", contribution, arg)
+                _accumulate(graph, adjoint, arg, contribution, fresh)
     for w in wrt:
         if w.id in adjoint:
             _hint(adjoint[w.id], "d", w, fresh)

@@ -31,9 +31,13 @@ class Backend:
     def helper_source(self, helper: str) -> str:
         return inspect.getsource(getattr(self.runtime, helper))
 
-    def helper_imports(self) -> list[str]:
-        """The imports the helpers' own source relies on."""
-        return [f"import {self.module}"] if self.alias is None else []
+    def helper_imports(self, helpers: list[str], module_alias: str | None) -> list[str]:
+        """The imports the helpers' own source relies on (``math.``, ``np.``)."""
+        source = "".join(self.helper_source(h) for h in helpers)
+        lines = ["import math"] if "math." in source else []
+        if "np." in source and module_alias != "np":
+            lines.append("import numpy as np")
+        return lines
 
     def constant(self, value: float) -> str | None:
         """The module-level name for inf, nan and pi, or None for a plain literal."""
@@ -56,4 +60,6 @@ def get_backend(name: str) -> Backend:
         from . import runtime_numpy
 
         return Backend("numpy", "numpy", "np", runtime_numpy, False)
-    raise ValueError(f"unknown backend {name!r}; choose 'math' or 'numpy'")
+    from .errors import CompileError
+
+    raise CompileError(f"unknown backend {name!r}; choose 'math' or 'numpy'")

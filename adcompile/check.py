@@ -79,9 +79,9 @@ class CheckReport:
         return format_report(self)
 
 
-def reference_failed(expression: str, wrt, seed: int, exc: BaseException) -> CheckReport:
+def reference_failed(expression: str, labels: list[str], seed: int, exc: BaseException) -> CheckReport:
     """A failed report for when SymPy itself could not build the reference."""
-    rows = [Row("value")] + [Row(f"d/d{w}") for w in wrt]
+    rows = [Row(label) for label in labels]
     problem = f"SymPy could not build a reference ({type(exc).__name__}: {exc})"
     return CheckReport(expression, rows, 0, 0, seed, problems=[problem])
 
@@ -156,12 +156,11 @@ def prepare_for_evaluation(expr: sp.Expr) -> sp.Expr:
 
 
 class Reference:
-    """SymPy's value and derivatives of an expression, evaluated with mpmath."""
+    """SymPy quantities (a value, derivatives, ...) evaluated with mpmath."""
 
-    def __init__(self, expr: sp.Expr, symbols: list[sp.Symbol], wrt: list[sp.Symbol]):
-        expr = for_real_arguments(expr)
-        self.quantities = [expr] + [sp.diff(expr, w) for w in wrt]
-        self.functions = [_evaluator(symbols, q) for q in self.quantities]
+    def __init__(self, quantities: list[sp.Expr], symbols: list[sp.Symbol]):
+        self.quantities = quantities
+        self.functions = [_evaluator(symbols, q) for q in quantities]
 
     def evaluate(self, point: list[float]) -> list[float | None]:
         """Each quantity at ``point``, or None where it is not finite and real."""

@@ -88,6 +88,17 @@ def read_input(ns: argparse.Namespace) -> tuple[str, str | None]:
     return ns.expression, None
 
 
+def _add_more(p: argparse.ArgumentParser) -> None:
+    more = p.add_argument_group("more functions (a program ending in a tuple, r1, r2, "
+                                "also gets jacobian_NAME and vjp_NAME)")
+    more.add_argument("--hessian", action="store_true",
+                      help="add hessian_NAME(*ARGS) -> (value, gradient, H), H over WRT")
+    more.add_argument("--jvp", action="store_true",
+                      help="add jvp_NAME(*ARGS, *V) -> (value, derivative along V), forward mode")
+    more.add_argument("--hvp", action="store_true",
+                      help="add hvp_NAME(*ARGS, *V) -> (value, gradient, H.V), without forming H")
+
+
 def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--args", metavar="A,B,...",
                    help="argument names in signature order (default: natural sort of the variables); "
@@ -109,13 +120,11 @@ def compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="f", help="function name: the module defines NAME and grad_NAME "
                                                "(default: f)")
     _add_selection(p)
-    more = p.add_argument_group("more functions")
-    more.add_argument("--hessian", action="store_true",
-                      help="add hessian_NAME(*ARGS) -> (value, gradient, H), H over WRT")
-    more.add_argument("--jvp", action="store_true",
-                      help="add jvp_NAME(*ARGS, *V) -> (value, derivative along V), forward mode")
-    more.add_argument("--hvp", action="store_true",
-                      help="add hvp_NAME(*ARGS, *V) -> (value, gradient, H.V), without forming H")
+    _add_more(p)
+    p.add_argument("--backend", choices=("math", "numpy"), default="math",
+                   help="math: scalar code importing only math (default); numpy: array code "
+                        "importing only numpy, which also runs on dask arrays and allows "
+                        "sum(...) and mean(...)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the module to FILE, atomically (default: standard output)")
     p.add_argument("--check", action="store_true",
@@ -140,6 +149,7 @@ def check_parser() -> argparse.ArgumentParser:
     )
     _add_input(p)
     _add_selection(p)
+    _add_more(p)
     p.add_argument("--points", type=int, default=20, help="how many random points (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     return p
@@ -150,8 +160,8 @@ def run_compile(argv: list[str]) -> int:
     if ns.output:
         check_writable(ns.output)
     text, source = read_input(ns)
-    options = make_options(ns.name, ns.args, ns.wrt, format=ns.format, source_file=source,
-                           hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp)
+    options = make_options(ns.name, ns.args, ns.wrt, backend=ns.backend, format=ns.format,
+                           source_file=source, hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp)
     progress = None if ns.quiet else Progress()
     try:
         module = CompiledModule(build_module(text, options, progress))
@@ -176,7 +186,8 @@ def run_compile(argv: list[str]) -> int:
 def run_check(argv: list[str]) -> int:
     ns = check_parser().parse_args(argv)
     text, source = read_input(ns)
-    options = make_options(None, ns.args, ns.wrt, source_file=source)
+    options = make_options(None, ns.args, ns.wrt, source_file=source, hessian=ns.hessian,
+                           jvp=ns.jvp, hvp=ns.hvp)
     module = CompiledModule(build_module(text, options))
     report = check_module(text, module, points=ns.points, seed=ns.seed)
     print(report)

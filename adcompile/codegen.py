@@ -287,7 +287,7 @@ class _Module:
     def import_lines(self) -> list[str]:
         lines = []
         if self.helpers:
-            lines += self.backend.helper_imports()
+            lines += self.backend.helper_imports(sorted(self.helpers), self.module_alias)
         if self.module_alias is not None:
             module = self.backend.module
             lines.append(f"import {module} as {self.module_alias}")

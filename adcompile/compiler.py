@@ -8,6 +8,7 @@ functions; the CLI and the Python API are both thin shells over it.
 from __future__ import annotations
 
 import shlex
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -16,7 +17,7 @@ from .backends import get_backend
 from .codegen import ModuleSpec, generate
 from .errors import CompileError
 from .functions import Request, build_functions
-from .graph import Graph, Node
+from .graph import Graph, Node, reachable
 from .names import is_reserved_word, natural_sorted, python_name
 from .parse import Program, normalize_name, parse
 
@@ -81,10 +82,11 @@ def resolve_interface(program: Program, options: Options) -> Interface:
         args = program.signature if program.signature is not None else natural_sorted(used)
     else:
         args = [_check_identifier(a, "--args name") for a in options.args]
-        duplicates = sorted({a for a in args if args.count(a) > 1})
+        counts = Counter(args)
+        duplicates = sorted(a for a, n in counts.items() if n > 1)
         if duplicates:
             raise CompileError(f"--args lists {', '.join(duplicates)} more than once")
-        missing = [v for v in natural_sorted(used) if v not in args]
+        missing = [v for v in natural_sorted(used) if v not in counts]
         if missing:
             raise CompileError(
                 f"the expression uses {', '.join(missing)}, which --args does not list")
@@ -96,16 +98,19 @@ def resolve_interface(program: Program, options: Options) -> Interface:
         wrt = list(args)
     else:
         by_python = dict(zip(python_args, args))
-        wrt = []
+        arg_set = set(args)
+        wrt, seen = [], set()
         for w in options.wrt:
             name = _check_identifier(w, "--wrt name")
             name = by_python.get(name, name)
-            if name not in args:
+            if name not in arg_set:
+                shown = ", ".join(args[:20]) + (", ..." if len(args) > 20 else "")
                 raise CompileError(f"--wrt names {w!r}, which is not an argument "
-                                   f"(the arguments are {', '.join(args) or 'none'})")
-            if name in wrt:
+                                   f"(the arguments are {shown or 'none'})")
+            if name in seen:
                 raise CompileError(f"--wrt lists {w!r} more than once")
             wrt.append(name)
+            seen.add(name)
     python_of = dict(zip(args, python_args))
     return Interface(args, python_args, wrt, [python_of[w] for w in wrt])
 
@@ -148,8 +153,10 @@ def build(
     if several and (options.hessian or options.hvp):
         raise CompileError("--hessian and --hvp need a single output; this program has "
                            f"{len(program.outputs)} (use the Jacobian functions)")
+    reduced = _check_backend(program, backend)
     request = Request(name, graph, list(program.outputs), [graph.var(a) for a in iface.args],
-                      [graph.var(w) for w in iface.wrt], options.hessian, options.jvp, options.hvp)
+                      [graph.var(w) for w in iface.wrt], options.hessian, options.jvp, options.hvp,
+                      arrays=reduced)
     param_names = dict(zip((n.id for n in request.params), iface.python_args))
     taken = set(iface.python_args)
     if options.jvp or options.hvp:
@@ -173,6 +180,19 @@ def build(
         built.body = format_with_black(built.body)
         built.formatted = True
     return built
+
+
+def _check_backend(program: Program, backend) -> bool:
+    """Refuse ops the backend cannot print; say whether the output is reduced."""
+    reduced = False
+    for node in reachable(program.outputs):
+        if node.op is None:
+            continue
+        if backend.name not in node.op.backends:
+            raise CompileError(f"{node.op.name}() reduces an array, which needs --backend numpy "
+                               f"(backend={backend.name!r} works on one point at a time)")
+        reduced = reduced or node.op.reduction
+    return reduced
 
 
 def _output_names(program: Program) -> list[str]:

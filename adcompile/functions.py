@@ -44,6 +44,7 @@ class Request:
     hessian: bool = False
     jvp: bool = False
     hvp: bool = False
+    arrays: bool = False  # numpy code whose output is reduced: adjoints take their node's shape
     direction: list[Node] = field(default_factory=list)  # v_..., one per WRT
     cotangents: list[Node] = field(default_factory=list)  # c_..., one per output
     constants: list[tuple[str, tuple]] = field(default_factory=list)
@@ -86,7 +87,9 @@ def _single_output(request: Request, progress) -> list[FunctionSpec]:
     name, graph, out = request.name, request.graph, request.outputs[0]
     backward = _sweep(request, "backward pass")
     step = (lambda done, total: progress("differentiating", done, total)) if progress else None
-    grads = reverse(graph, [out], [1.0], request.wrt, on_step=step)
+    grads = reverse(graph, [out], [1.0], request.wrt, on_step=step, unbroadcast=request.arrays)
+    if request.arrays:  # a structural zero still has its argument's shape
+        grads = [graph("sum_to", 0.0, w) if g is None else g for g, w in zip(grads, request.wrt)]
     gradient = _or_zero(grads)
     functions = [_spec(request, f"grad_{name}", request.params, (out, gradient),
                               f"Value of {name} and its gradient, in the order of WRT.",
@@ -134,7 +137,7 @@ def _several_outputs(request: Request, progress) -> list[FunctionSpec]:
     for k, out in enumerate(request.outputs):
         if progress:
             progress("differentiating", k, len(request.outputs))
-        rows.append(reverse(graph, [out], [1.0], request.wrt))
+        rows.append(reverse(graph, [out], [1.0], request.wrt, unbroadcast=request.arrays))
     request.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
     values = tuple(request.outputs)
     jacobian = _spec(request, 
@@ -142,7 +145,7 @@ def _several_outputs(request: Request, progress) -> list[FunctionSpec]:
         f"Values of {name} and its Jacobian: a row per output (OUTPUTS), a column per WRT.",
         sections=(backward,), return_names=("values", "jacobian"))
     pullback = _sweep(request, "backward pass from the cotangents c")
-    vjp = reverse(graph, request.outputs, request.cotangents, request.wrt)
+    vjp = reverse(graph, request.outputs, request.cotangents, request.wrt, unbroadcast=request.arrays)
     vjp_fn = _spec(request, 
         f"vjp_{name}", request.params + request.cotangents, (values, _or_zero(vjp)),
         f"Values of {name} and c times its Jacobian (c per OUTPUTS; result per WRT).",

@@ -52,6 +52,8 @@ class Op:
     commutative: bool = False
     language: bool = True  # callable by name in the expression language
     doc: str = ""
+    backends: tuple = ("math", "numpy")  # where it can be printed
+    reduction: bool = False  # reduces an array to a scalar
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -197,6 +199,24 @@ OPS_LIST = [
     Op("erfc", 1, math.erfc,
        lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
        "erfc", "_erfc", sp.erfc, (_ANY,)),
+    # --- reductions (numpy backend): on a scalar they are the identity ---
+    # The adjoint of a reduction's argument is spread back out to its shape.
+    Op("sum", 1, lambda x: x, lambda g, y, x: (lambda v: g("sum_to", v, x),), None, "sum",
+       lambda x: x, (_ANY,),
+       doc="the sum of every element (numpy backend)", backends=("numpy",), reduction=True),
+    Op("mean", 1, lambda x: x, lambda g, y, x: (lambda v: g("sum_to", v / g("size", x), x),),
+       None, "mean",
+       lambda x: x, (_ANY,), doc="the mean of every element (numpy backend)",
+       backends=("numpy",), reduction=True),
+    # --- internal: built by reverse mode over arrays, never written by users ---
+    Op("size", 1, lambda x: 1.0, lambda g, y, x: (None,), None, "size", lambda x: sp.S.One,
+       (_ANY,), language=False, backends=("numpy",)),
+    # Its derivative rule is the forward-mode one (tangents are summed alike);
+    # reverse mode never differentiates through it, since it only appears in adjoints.
+    Op("sum_to", 2, lambda d, x: d, lambda g, y, d, x: (lambda v: g("sum_to", v, x), None),
+       None, "_sum_to",
+       lambda d, x: d, (_ANY, _ANY), language=False, backends=("numpy",),
+       doc="an adjoint brought to the shape of x: summed over broadcast axes"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in OPS_LIST}

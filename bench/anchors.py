@@ -167,7 +167,11 @@ def _child(anchor, case, connection) -> None:
 
 def run_anchor(name: str, case: Case, cap: float) -> tuple[str, dict | None]:
     """``("ok", {"build": s, "grad_call": s})`` or ``(failure, None)``."""
-    anchor, _ = ANCHORS[name]
+    return run_callable(ANCHORS[name][0], case, cap)
+
+
+def run_callable(anchor, case, cap: float) -> tuple[str, dict | None]:
+    """``anchor(case)`` in a forked child, given at most ``cap`` seconds."""
     context = mp.get_context("fork")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(anchor, case, child))

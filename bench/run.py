@@ -23,6 +23,7 @@ import time
 import adcompile
 from adcompile.fileio import write_atomic
 
+from . import arrays
 from .anchors import available, per_call, run_anchor
 from .cases import Case, all_cases
 
@@ -144,29 +145,45 @@ def targets(rows: list[dict]) -> list[str]:
     return out
 
 
-def report(rows: list[dict], cap: float) -> str:
-    anchors = [a for a in available()]
+def report(rows: list[dict], cap: float, array_row: dict | None = None) -> str:
+    anchors = available()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"adcompile {adcompile.__version__} benchmark, {stamp}; Python {platform.python_version()} "
              f"on {platform.machine()}, {os.cpu_count()} cores; anchors capped at {cap:.0f} s.", ""]
     lines += table(rows, anchors) + ["", "Targets:"] + targets(rows)
+    if array_row is not None:
+        lines += ["", *arrays.table(array_row), "", "Targets:", *array_targets(array_row)]
     return "\n".join(lines) + "\n"
+
+
+def array_targets(row: dict) -> list[str]:
+    out = [f"- {'met' if row['ratio'] <= 3 else 'MISSED'}: grad_loss/loss <= 3 ({row['ratio']:.2f})"]
+    auto = row["anchors"].get("autograd", {})
+    if auto.get("status") == "ok":
+        speedup = auto["grad_call"] / row["grad_s"]
+        out.append(f"- {'met' if speedup >= 2 else 'MISSED'}: >= 2x faster than autograd ({speedup:.2f}x)")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small rows only (a smoke test)")
     parser.add_argument("--cap", type=float, default=60.0, help="seconds allowed per anchor")
+    parser.add_argument("--points", type=int, default=1_000_000,
+                        help="data points for the numpy-backend row (default: 10^6)")
     ns = parser.parse_args(argv)
     sys.setrecursionlimit(10_000)  # SymPy's own limit would fail it sooner than its time
     rows = run(all_cases(ns.quick), ns.cap)
-    text = report(rows, ns.cap)
+    print("bench: UDL data loss on arrays ...", file=sys.stderr, flush=True)
+    array_row = arrays.measure(10_000 if ns.quick else ns.points, ns.cap)
+    text = report(rows, ns.cap, array_row)
     print(text)
     os.makedirs(RESULTS, exist_ok=True)
     name = "quick" if ns.quick else "latest"
     write_atomic(os.path.join(RESULTS, f"{name}.md"), text)
     write_atomic(os.path.join(RESULTS, f"{name}.json"),
-                 json.dumps({"version": adcompile.__version__, "rows": rows}, indent=1) + "\n")
+                 json.dumps({"version": adcompile.__version__, "rows": rows, "arrays": array_row},
+                            indent=1) + "\n")
     return 0
 
 

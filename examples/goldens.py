@@ -18,6 +18,9 @@ GOLDENS = {
     "generated/udl_loss.py": [f"({MODEL} - y)**2", "--name", "loss"],
     "generated/seed_example2.py": ["x1*x2 + x2*4.3 + 30", "--name", "y"],
     "generated/udl_program.py": ["-f", "examples/udl.adc", "--name", "loss"],
+    "generated/h.py": ["x**2*y + sin(z)", "--hessian", "--jvp", "--hvp"],
+    "generated/udl_data.py": [f"sum(({MODEL} - y)**2)", "--backend", "numpy", "--name", "loss"],
+    "generated/res.py": ["r1 = x*y - 1; r2 = x + y**2; r1, r2", "--name", "res", "--jvp"],
 }
 
 

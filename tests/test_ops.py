@@ -12,6 +12,8 @@ import adcompile
 from adcompile.ops import OPS_LIST
 
 INFIX = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x", "pow": "x ** y"}
+# Every op a user can write that the math backend prints (the reductions are numpy's).
+MATH_OPS = [op for op in OPS_LIST if (op.language or op.name in INFIX) and "math" in op.backends]
 
 
 def text_for(op) -> str:
@@ -23,10 +25,11 @@ def text_for(op) -> str:
 @pytest.mark.parametrize("op", OPS_LIST, ids=lambda op: op.name)
 def test_every_op_row_is_complete(op):
     assert len(op.domain) == op.arity, "each op row needs a domain box per argument"
-    assert op.d is not None and op.math and op.numpy and op.sympy
+    assert op.d is not None and op.numpy and op.sympy
+    assert op.math or "math" not in op.backends
 
 
-@pytest.mark.parametrize("op", OPS_LIST, ids=lambda op: op.name)
+@pytest.mark.parametrize("op", MATH_OPS, ids=lambda op: op.name)
 def test_value_and_derivatives_match_sympy(op):
     symbols = [X, Y][: op.arity]
     module = adcompile.compile(text_for(op), args="x,y"[: 2 * op.arity - 1])
@@ -42,7 +45,7 @@ def test_value_and_derivatives_match_sympy(op):
             assert close(got, reference(d, symbols, point), rel=1e-11), (op.name, point, d)
 
 
-@pytest.mark.parametrize("op", OPS_LIST, ids=lambda op: op.name)
+@pytest.mark.parametrize("op", MATH_OPS, ids=lambda op: op.name)
 def test_adcompile_check_agrees_on_every_op(op):
     report = adcompile.check(text_for(op), points=10)
     assert report.ok, str(report)

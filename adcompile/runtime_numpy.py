@@ -1,0 +1,53 @@
+"""Helpers that generated numpy-backend modules carry with them.
+
+Like ``runtime_math``, their source is copied verbatim into a generated
+module, which imports only numpy.  They use only numpy functions that
+dispatch through NumPy's protocols (``__array_ufunc__`` and
+``__array_function__``), so the same module runs on dask arrays.
+"""
+
+import math
+
+import numpy as np
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(np.greater_equal(x, 0.0), 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus(x):
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _relu(x):
+    return np.where(np.greater(x, 0.0), x, np.where(np.less_equal(x, 0.0), 0.0, x))
+
+
+def _erf(x):
+    scalar = np.vectorize(math.erf, otypes=[float])
+    if hasattr(x, "map_blocks"):
+        return x.map_blocks(scalar, dtype=float)
+    return scalar(x) if np.ndim(x) else math.erf(x)
+
+
+def _erfc(x):
+    scalar = np.vectorize(math.erfc, otypes=[float])
+    if hasattr(x, "map_blocks"):
+        return x.map_blocks(scalar, dtype=float)
+    return scalar(x) if np.ndim(x) else math.erfc(x)
+
+
+def _sum_to(d, x):
+    """The adjoint ``d`` brought to the shape of ``x``: summed over the axes
+    that broadcasting added, or spread out where ``x`` is larger."""
+    shape = np.shape(x)
+    if np.shape(d) == shape:
+        return d
+    if np.ndim(d) < len(shape) or any(a < b for a, b in zip(np.shape(d)[::-1], shape[::-1])):
+        d = d + np.zeros_like(x)
+    extra = np.ndim(d) - len(shape)
+    if extra:
+        d = np.sum(d, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(d)[i] != 1)
+    return np.sum(d, axis=axes, keepdims=True) if axes else d

@@ -1,0 +1,159 @@
+"""The numpy backend: elementwise semantics, reductions, and dask arrays."""
+
+from __future__ import annotations
+
+import ast
+import random
+
+import numpy as np
+import pytest
+import sympy as sp
+from support import X, Y, close, reference
+from test_ops import MATH_OPS, text_for
+
+import adcompile
+from adcompile.check import for_real_arguments
+
+UDL = "beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x)))"
+PARAMS = dict(beta0=1.0, beta1=2.0, beta2=-3.0, beta3=0.4, omega0=0.1, omega1=-0.4,
+              omega2=2.0, omega3=3.0)
+
+
+def random_arrays(op, n=20):
+    rng = random.Random(op.name)
+    return [np.array([rng.uniform(*box) for _ in range(n)]) for box in op.domain]
+
+
+@pytest.mark.parametrize("op", MATH_OPS, ids=lambda op: op.name)
+def test_every_op_elementwise_over_arrays_matches_sympy(op):
+    symbols = [X, Y][: op.arity]
+    m = adcompile.compile(text_for(op), args="x,y"[: 2 * op.arity - 1], backend="numpy")
+    expr = for_real_arguments(op.sympy(*symbols))
+    derivatives = [sp.diff(expr, s) for s in symbols]
+    arrays = random_arrays(op)
+    value, grad = m.grad_f(*arrays)
+    assert np.array_equal(value, m.f(*arrays))
+    for k in range(len(arrays[0])):
+        point = [float(a[k]) for a in arrays]
+        assert close(float(np.broadcast_to(value, arrays[0].shape)[k]), reference(expr, symbols, point))
+        for g, d in zip(grad, derivatives):
+            got = float(np.broadcast_to(g, arrays[0].shape)[k])
+            assert close(got, reference(d, symbols, point), rel=1e-11), (op.name, point)
+
+
+def test_module_imports_only_numpy():
+    m = adcompile.compile("sigmoid(x) + softplus(y) + erf(x*y) + relu(x)", backend="numpy")
+    tree = ast.parse(m.source)
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names} | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert imported <= {"numpy", "math"}
+    x = np.linspace(-3, 3, 7)
+    assert np.allclose(m.f(x, 0.5), [adcompile.compile("sigmoid(x) + softplus(y) + erf(x*y) + relu(x)").f(
+        float(v), 0.5) for v in x], rtol=1e-14)
+
+
+def test_no_reduction_gives_elementwise_derivatives_like_vmap_grad():
+    m = adcompile.compile(UDL, backend="numpy")
+    scalar = adcompile.compile(UDL)
+    x = np.linspace(0.0, 3.0, 11)
+    value, grad = m.grad_f(x=x, **PARAMS)
+    for k, xk in enumerate(x):
+        v, g = scalar.grad_f(x=float(xk), **PARAMS)
+        assert close(float(value[k]), v)
+        for ours, want in zip(grad, g):
+            assert close(float(np.broadcast_to(ours, x.shape)[k]), want)
+
+
+def test_sum_reduction_gives_the_true_gradient_with_broadcast_scalars():
+    m = adcompile.compile(f"sum(({UDL} - y)**2)", backend="numpy", name="loss")
+    scalar = adcompile.compile(f"({UDL} - y)**2", name="loss")
+    x = np.linspace(0.0, 3.0, 50)
+    y = np.cos(x)
+    value, grad = m.grad_loss(x=x, y=y, **PARAMS)
+    per_point = [scalar.grad_loss(x=float(a), y=float(b), **PARAMS) for a, b in zip(x, y)]
+    assert close(value, sum(v for v, _ in per_point), rel=1e-12)
+    for i, name in enumerate(m.WRT):
+        if name in PARAMS:
+            assert np.ndim(grad[i]) == 0
+            assert close(float(grad[i]), sum(g[i] for _, g in per_point), rel=1e-11)
+        else:
+            assert np.shape(grad[i]) == x.shape
+            assert np.allclose(grad[i], [g[i] for _, g in per_point], rtol=1e-12)
+
+
+def test_mean_is_sum_over_size():
+    s = adcompile.compile("sum(w * x**2 + b)", backend="numpy")
+    m = adcompile.compile("mean(w * x**2 + b)", backend="numpy")
+    x = np.arange(1.0, 9.0)
+    vs, gs = s.grad_f(b=0.5, w=2.0, x=x)
+    vm, gm = m.grad_f(b=0.5, w=2.0, x=x)
+    assert close(vm, vs / 8)
+    for a, b in zip(gm, gs):
+        assert np.allclose(a, np.asarray(b) / 8, rtol=1e-14)
+    assert gm[0] == 1.0  # d mean / d b
+
+
+def test_array_parameters_get_gradients_of_their_own_shape():
+    m = adcompile.compile("sum((W * x + c - y)**2) + sum(W**2)", backend="numpy", args="W,c,x,y")
+    rng = np.random.default_rng(0)
+    W, c = rng.normal(size=(3, 1)), rng.normal(size=(1, 4))
+    x, y = rng.normal(size=4), rng.normal(size=(3, 4))
+    value, (dW, dc, dx, dy) = m.grad_f(W, c, x, y)
+    r = W * x + c - y
+    assert close(value, np.sum(r**2) + np.sum(W**2))
+    assert dW.shape == (3, 1) and np.allclose(dW, np.sum(2 * r * x, axis=1, keepdims=True) + 2 * W)
+    assert dc.shape == (1, 4) and np.allclose(dc, np.sum(2 * r, axis=0, keepdims=True))
+    assert dx.shape == (4,) and np.allclose(dx, np.sum(2 * r * W, axis=0))
+    assert dy.shape == (3, 4) and np.allclose(dy, -2 * r)
+
+
+def test_a_scalar_used_inside_and_outside_the_sum():
+    m = adcompile.compile("s = exp(b); sum(x * s) + s", backend="numpy", args="b,x")
+    x = np.arange(1.0, 6.0)
+    value, (db, dx) = m.grad_f(0.3, x)
+    assert close(db, np.exp(0.3) * (np.sum(x) + 1.0))
+    assert np.allclose(dx, np.full(5, np.exp(0.3)))
+
+
+def test_unused_argument_gets_zeros_of_its_shape():
+    m = adcompile.compile("sum(x)", backend="numpy", args="x,z")
+    _, (dx, dz) = m.grad_f(np.ones(3), np.ones((2, 2)))
+    assert np.array_equal(dx, np.ones(3)) and np.array_equal(dz, np.zeros((2, 2)))
+
+
+def test_math_backend_refuses_reductions_and_points_to_numpy():
+    with pytest.raises(adcompile.CompileError, match="--backend numpy"):
+        adcompile.compile("sum(x**2)")
+
+
+def test_domain_errors_follow_numpy_with_nan_and_a_warning():
+    m = adcompile.compile("log(x)", backend="numpy")
+    with pytest.warns(RuntimeWarning):
+        value = m.f(np.array([-1.0, 1.0]))
+    assert np.isnan(value[0]) and value[1] == 0.0
+    with pytest.raises(ValueError):
+        adcompile.compile("log(x)").f(-1.0)
+
+
+def test_dask_arrays_on_a_local_cluster_of_two_worker_processes():
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    m = adcompile.compile(f"sum(({UDL} - y)**2)", backend="numpy", name="loss")
+    x_np = np.linspace(0.0, 3.0, 40_000)
+    y_np = np.sin(x_np)
+    expected_value, expected_grad = m.grad_loss(x=x_np, y=y_np, **PARAMS)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        x, y = da.from_array(x_np, chunks=10_000), da.from_array(y_np, chunks=10_000)
+        value, grad = m.grad_loss(x=x, y=y, **PARAMS)
+        assert isinstance(value, da.Array)  # lazy until computed
+        value, grad = da.compute(value, grad)[0], da.compute(*grad)
+    assert close(float(value), float(expected_value), rel=1e-12)
+    for ours, want in zip(grad, expected_grad):
+        assert np.allclose(ours, want, rtol=1e-11)
+
+
+def test_a_scalar_added_inside_a_sum_counts_once_per_element():
+    m = adcompile.compile("sum(x + b)", backend="numpy", args="b,x")
+    value, (db, dx) = m.grad_f(2.0, np.arange(5.0))
+    assert value == 20.0 and db == 5.0 and np.array_equal(dx, np.ones(5))
