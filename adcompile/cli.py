@@ -23,12 +23,14 @@ from .language import describe_language
 from .module import CompiledModule
 from .progress import Progress
 
-SUBCOMMANDS = ("compile", "check")
+SUBCOMMANDS = ("compile", "check", "explain", "graph")
 
 _EPILOG = f"""\
 commands:
   adcompile EXPR ...         compile EXPR (also: adcompile compile EXPR ...)
   adcompile check EXPR ...   compare value and gradient with SymPy; exit 1 if they disagree
+  adcompile explain EXPR --at x=1,y=2   forward and backward tables, as in the seed
+  adcompile graph EXPR --at x=1,y=2 -o graph.svg   the computation graph (.dot, .svg, .png)
 
 the language:
   {describe_language()}
@@ -155,6 +157,86 @@ def check_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _seeing_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    p = _Parser(prog=prog, description=description)
+    _add_input(p)
+    p.add_argument("--at", metavar="A=1,B=2", help="the point: a number for every variable")
+    p.add_argument("--name", default="f", help="the output's name in the tables (default: f)")
+    p.add_argument("--digits", type=int, default=3, help="decimals shown (default: 3)")
+    return p
+
+
+def explain_parser() -> argparse.ArgumentParser:
+    p = _seeing_parser("adcompile explain",
+                       "Print the forward pass (each node's value, in topological order), the "
+                       "backward pass (each adjoint, in reverse order, with every contribution "
+                       "and the local derivative it was multiplied by), and the gradient beside "
+                       "central finite differences, at the point --at.")
+    p.add_argument("--format", choices=("text", "markdown"), default="text",
+                   help="aligned text for a terminal (default) or Markdown tables")
+    p.add_argument("--json", action="store_true", help="the same data as JSON, for programs")
+    return p
+
+
+def graph_parser() -> argparse.ArgumentParser:
+    p = _seeing_parser("adcompile graph",
+                       "Draw the computation graph: forward edges black; with --at, each node's "
+                       "value, its adjoint in blue, and red backward edges labelled with the "
+                       "adjoint flowing back. DOT is written directly; .svg and .png need "
+                       "Graphviz's dot program.")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="graph.dot, graph.svg or graph.png")
+    p.add_argument("--max-nodes", type=int, default=200,
+                   help="refuse larger graphs, which would be unreadable (default: 200)")
+    return p
+
+
+def _passes(ns):
+    from .explain import parse_point, trace_passes
+    from .graph import Graph
+    from .parse import parse
+
+    text, source = read_input(ns)
+    graph = Graph(fold=False, algebra=False)
+    program = parse(text, graph, source=source)
+    if len(program.outputs) != 1:
+        raise CompileError("explain and graph show one output; this program has several")
+    passes = None
+    if ns.at is not None:
+        point = parse_point(ns.at, list(program.variables))
+        passes = trace_passes(program, point, ns.name)
+    return text, program, passes
+
+
+def run_explain(argv: list[str]) -> int:
+    from .tables import render, to_json
+
+    ns = explain_parser().parse_args(argv)
+    if ns.at is None:
+        raise CompileError("explain needs a point: --at x=1,y=2 (a number for every variable)")
+    text, _, passes = _passes(ns)
+    if ns.json:
+        sys.stdout.write(to_json(passes, text))
+    else:
+        sys.stdout.write(render(passes, text, ns.digits, markdown=ns.format == "markdown"))
+    return 0
+
+
+def run_graph(argv: list[str]) -> int:
+    from .dot import render, to_dot
+
+    ns = graph_parser().parse_args(argv)
+    kind = ns.output.rsplit(".", 1)[-1].lower() if "." in ns.output else ""
+    if kind not in ("dot", "svg", "png"):
+        raise CompileError(f"-o {ns.output!r}: the name must end in .dot, .svg or .png")
+    check_writable(ns.output)
+    _, program, passes = _passes(ns)
+    dot_text = to_dot(program.outputs[0], ns.name, passes, ns.digits, ns.max_nodes)
+    write_atomic(ns.output, dot_text if kind == "dot" else render(dot_text, kind))
+    print(f"adcompile: wrote {ns.output}", file=sys.stderr)
+    return 0
+
+
 def run_compile(argv: list[str]) -> int:
     ns = compile_parser().parse_args(argv)
     if ns.output:
@@ -198,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else "compile"
     rest = argv[1:] if argv and argv[0] in SUBCOMMANDS else argv
-    runner = {"compile": run_compile, "check": run_check}[command]
+    runner = {"compile": run_compile, "check": run_check, "explain": run_explain,
+              "graph": run_graph}[command]
     try:
         return runner(rest)
     except AdcompileError as exc:

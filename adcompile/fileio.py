@@ -34,7 +34,7 @@ def check_writable(path: str) -> None:
         raise CompileError(f"cannot write {path!r}: the file is read-only")
 
 
-def write_atomic(path: str, text: str) -> None:
+def write_atomic(path: str, text: str | bytes) -> None:
     check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_umask()
@@ -43,8 +43,8 @@ def write_atomic(path: str, text: str) -> None:
     except OSError as exc:
         raise CompileError(f"cannot write {path!r}: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(temp, mode)

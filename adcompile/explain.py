@@ -1,0 +1,186 @@
+"""See backpropagation: the forward and backward passes of an expression, as numbers.
+
+``trace_passes`` evaluates a program at a point on the graph exactly as
+written (shared nodes merged, nothing folded or rewritten), then runs the
+seed's backward pass numerically: nodes in reverse order, each adjoint the sum
+of its contributions, each contribution the consumer's adjoint times one local
+derivative.  Local derivatives come from each op's own rule in ``ops.py``,
+evaluated on constants, so there is no second copy of any derivative here.
+
+``render_text``, ``render_markdown`` and ``to_json`` print the result; the
+final gradient has a central finite-difference column beside it, as the seed
+checks its own numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import CompileError
+from .graph import APPLY, CONST, VAR, Graph, Node, reachable
+from .names import natural_key
+from .parse import Program
+
+INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+
+
+@dataclass
+class Contribution:
+    consumer: str  # the node whose adjoint flows back
+    adjoint: float  # that node's adjoint
+    local: float  # d consumer / d this node
+    local_text: str  # the local derivative, in words
+    value: float  # adjoint * local
+
+
+@dataclass
+class Step:
+    name: str
+    op: str
+    definition: str
+    value: float
+    adjoint: float = 0.0
+    contributions: list[Contribution] = field(default_factory=list)
+
+
+@dataclass
+class Passes:
+    output: str
+    forward: list[Step]  # topological order, op nodes only
+    backward: list[Step]  # reverse order, op nodes then the variables
+    point: dict[str, float]
+    gradient: dict[str, float]
+    finite_difference: dict[str, float]
+
+
+def parse_point(text: str, variables: list[str]) -> dict[str, float]:
+    """``--at a=1,b=2.5`` as a dict; every variable must be given a number."""
+    point: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise CompileError(f"--at expects name=value pairs separated by commas; got {item!r}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise CompileError(f"--at {name.strip()}={value.strip()!r} is not a number") from None
+        point[name.strip()] = number
+    missing = [v for v in variables if v not in point]
+    if missing:
+        raise CompileError(f"--at gives no value for {', '.join(missing)}")
+    unknown = [k for k in point if k not in variables]
+    if unknown:
+        raise CompileError(f"--at names {', '.join(unknown)}, which the expression does not use "
+                           f"(its variables are {', '.join(variables) or 'none'})")
+    return point
+
+
+def names_of(order: list[Node], output: Node, output_name: str) -> dict[int, str]:
+    names, count = {}, 0
+    for node in order:
+        if node.kind == VAR:
+            names[node.id] = node.value
+        elif node.kind == CONST:
+            names[node.id] = repr(node.value)
+        elif node.label is not None:
+            names[node.id] = node.label
+        elif node is output:
+            names[node.id] = output_name
+        else:
+            names[node.id] = f"t{count}"
+            count += 1
+    return names
+
+
+def definition(node: Node, names: dict[int, str]) -> str:
+    args = [names[a.id] for a in node.args]
+    if node.op.name in INFIX:
+        return f"{args[0]} {INFIX[node.op.name]} {args[1]}"
+    if node.op.name == "neg":
+        return f"-{args[0]}"
+    return f"{node.op.name}({', '.join(args)})"
+
+
+def local_derivatives(node: Node, args: list[float], value: float) -> list[float]:
+    """d node / d each argument at these numbers, from the op's own derivative rule."""
+    g = Graph()
+    consts = [g.const(a) for a in args]
+    entries = node.op.d(g, g(node.op.name, *consts) if math.isfinite(value) else g.const(value), *consts)
+    out = []
+    for entry in entries:
+        if entry is None:
+            out.append(0.0)
+        elif callable(entry):
+            out.append(_number(entry(g.const(1.0))))
+        else:
+            out.append(_number(g.lift(entry)))
+    return out
+
+
+def _number(node: Node) -> float:
+    values: dict[int, float] = {}
+    for n in reachable([node]):
+        values[n.id] = n.value if n.kind == CONST else n.op.value(*(values[a.id] for a in n.args))
+    return values[node.id]
+
+
+def evaluate(order: list[Node], point: dict[str, float]) -> dict[int, float]:
+    values: dict[int, float] = {}
+    for node in order:
+        if node.kind == CONST:
+            values[node.id] = node.value
+        elif node.kind == VAR:
+            values[node.id] = point[node.value]
+        else:
+            try:
+                values[node.id] = node.op.value(*(values[a.id] for a in node.args))
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:
+                raise CompileError(f"{node.op.name} is undefined at this point ({exc})") from None
+    return values
+
+
+def trace_passes(program: Program, point: dict[str, float], output_name: str) -> Passes:
+    if len(program.outputs) != 1:
+        raise CompileError("explain shows one output; this program has several")
+    output = program.outputs[0]
+    order = reachable([output])
+    names = names_of(order, output, output_name)
+    values = evaluate(order, point)
+    steps = {n.id: Step(names[n.id], n.op.name, definition(n, names), values[n.id])
+             for n in order if n.kind == APPLY}
+    adjoint = {output.id: 1.0}
+    by_variable: dict[str, Step] = {}
+    for node in reversed(order):
+        if node.kind != APPLY or node.id not in adjoint:
+            continue
+        steps[node.id].adjoint = adjoint[node.id]
+        locals_ = local_derivatives(node, [values[a.id] for a in node.args], values[node.id])
+        for arg, local in zip(node.args, locals_):
+            if arg.kind == CONST:
+                continue
+            contribution = Contribution(names[node.id], adjoint[node.id], local,
+                                        f"d{names[node.id]}/d{names[arg.id]}", adjoint[node.id] * local)
+            adjoint[arg.id] = adjoint.get(arg.id, 0.0) + contribution.value
+            if arg.kind == VAR:
+                target = by_variable.setdefault(arg.id, Step(arg.value, "var", "input", values[arg.id]))
+            else:
+                target = steps[arg.id]
+            target.contributions.append(contribution)
+    variables = sorted((n for n in order if n.kind == VAR), key=lambda n: natural_key(n.value))
+    for v in variables:
+        by_variable.setdefault(v.id, Step(v.value, "var", "input", values[v.id])).adjoint = adjoint.get(v.id, 0.0)
+    gradient = {v.value: adjoint.get(v.id, 0.0) for v in variables}
+    fd = {v.value: finite_difference(order, output, point, v.value) for v in variables}
+    backward = [steps[n.id] for n in reversed(order) if n.kind == APPLY]
+    backward += [by_variable[v.id] for v in reversed(variables)]
+    return Passes(output_name, [steps[n.id] for n in order if n.kind == APPLY], backward,
+                  dict(point), gradient, fd)
+
+
+def finite_difference(order, output, point, name) -> float:
+    h = 1e-6 * max(1.0, abs(point[name]))
+    up, down = dict(point), dict(point)
+    up[name] += h
+    down[name] -= h
+    return (evaluate(order, up)[output.id] - evaluate(order, down)[output.id]) / (2 * h)
