@@ -30,6 +30,7 @@ JOBS = {
     "demo": ("", [PYTHON, "examples/demo.py"]),
     "test": ("test", [PYTHON, "-m", "pytest", "-q"]),
     "bench": ("", [PYTHON, "-m", "bench.run"]),
+    "fuzz": ("test", [PYTHON, "-m", "bench.fuzz"]),
 }
 
 

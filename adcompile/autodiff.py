@@ -81,11 +81,14 @@ def reverse(
     structurally zero.  ``cotangents`` are nodes or numbers (1.0 for a
     gradient).
 
-    ``unbroadcast`` is for array code whose output is reduced to a scalar:
-    each contribution to a variable, or to a node used more than once, is
-    brought to that node's shape (``sum_to``: summed over the axes that
-    broadcasting added).  A node used once passes its adjoint on unsummed;
-    the chain rule is linear, so summing where it lands gives the same total.
+    ``unbroadcast`` is for array code whose output is reduced to a scalar.
+    An adjoint may be smaller than the array it stands for (a reduction's
+    scalar adjoint stands for that scalar at every element), so each
+    contribution to a variable, or to a node used more than once, is summed
+    to that node's shape over the shape it stands for: its own broadcast with
+    the consumer's value (``sum_to``).  A node used once passes its adjoint on
+    unsummed; the chain rule is linear, so summing where it lands gives the
+    same total, and same-shaped arrays pay only a shape comparison.
     """
     order = reachable(outputs)
     active = active_nodes(order, wrt)
@@ -106,7 +109,8 @@ def reverse(
             if linear is not None and arg.id in active:
                 contribution = linear(v)
                 if unbroadcast and (arg.kind == VAR or arg.id in shared):
-                    contribution = graph("sum_to", contribution, arg)
+                    like = arg if node.op.reduction else node
+                    contribution = graph("sum_to", contribution, arg, like)
                 _accumulate(graph, adjoint, arg, contribution, fresh)
     for w in wrt:
         if w.id in adjoint:

@@ -24,6 +24,7 @@ class Backend:
     alias: str | None  # "np" for ``import numpy as np``; None for ``from math import ...``
     runtime: ModuleType  # where the helpers' source lives
     augmented_assign: bool  # may accumulate with ``d += t`` (not for arrays)
+    free_dead: bool = False  # ``del`` each temporary after its last use (arrays)
 
     def spelling(self, op) -> object:
         return getattr(op, self.name)
@@ -59,7 +60,7 @@ def get_backend(name: str) -> Backend:
     if name == "numpy":
         from . import runtime_numpy
 
-        return Backend("numpy", "numpy", "np", runtime_numpy, False)
+        return Backend("numpy", "numpy", "np", runtime_numpy, False, free_dead=True)
     from .errors import CompileError
 
     raise CompileError(f"unknown backend {name!r}; choose 'math' or 'numpy'")

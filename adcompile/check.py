@@ -177,7 +177,12 @@ def _evaluator(symbols: list[sp.Symbol], quantity: sp.Expr):
     it infinite or undefined everywhere (``x/0`` is ``zoo*x``)."""
     if quantity.has(sp.zoo, sp.nan):
         return _nowhere
-    return sp.lambdify(symbols, prepare_for_evaluation(quantity), modules=_MPMATH)
+    # The user's names become _a0, _a1, ...: a variable called sin or mpf must
+    # not meet mpmath's functions in lambdify's namespace.
+    safe = [sp.Symbol(f"_a{i}", real=True) for i in range(len(symbols))]
+    with sp.evaluate(False):
+        quantity = quantity.xreplace(dict(zip(symbols, safe)))
+    return sp.lambdify(safe, prepare_for_evaluation(quantity), modules=_MPMATH)
 
 
 def _nowhere(*args):

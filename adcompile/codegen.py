@@ -193,13 +193,37 @@ class _Module:
         params = [self.names[p.id] for p in fn.params]
         lines = layout_collection(f"def {fn.name}(", params, "", "):", is_tuple=False)
         lines.append(f'{INDENT}"""{fn.doc}"""')
-        for comment, part in self.passes(fn, [n for n in nodes if n.kind == APPLY]):
+        passes = self.passes(fn, [n for n in nodes if n.kind == APPLY])
+        dead = self.dead_after(fn, [n for _, part in passes for n in part])
+        for comment, part in passes:
             if comment:
                 lines.append(f"{INDENT}# {comment}")
             for node in part:
                 lines.extend(self.statement(node, INDENT))
+                if dead.get(node.id):
+                    lines.extend(layout_collection("del ", dead[node.id], INDENT, "", False)
+                                 if len(dead[node.id]) > 1 else [f"{INDENT}del {dead[node.id][0]}"])
         lines.extend(self.return_lines(fn.returns, fn.return_names))
         return lines
+
+    def dead_after(self, fn: FunctionSpec, order: list[Node]) -> dict[int, list[str]]:
+        """For array backends: the temporaries each statement uses for the last
+        time, to ``del`` at once, so that an intermediate array is freed (and its
+        memory reused) as soon as nothing needs it, as NumPy expressions do."""
+        if not self.backend.free_dead:
+            return {}
+        kept = {x.id for x in _leaves(fn.returns) if isinstance(x, Node)}
+        last: dict[int, Node] = {}
+        for node in order:
+            for arg in node.args:
+                if arg.kind == APPLY and arg.id not in kept:
+                    last[arg.id] = node
+        dead: dict[int, list[str]] = {}
+        for arg_id, node in last.items():
+            name = self.names[arg_id]
+            if name != self.names[node.id] and name not in dead.get(node.id, []):
+                dead.setdefault(node.id, []).append(name)
+        return dead
 
     @staticmethod
     def passes(fn: FunctionSpec, body: list[Node]) -> list[tuple[str | None, list[Node]]]:

@@ -89,7 +89,7 @@ def _single_output(request: Request, progress) -> list[FunctionSpec]:
     step = (lambda done, total: progress("differentiating", done, total)) if progress else None
     grads = reverse(graph, [out], [1.0], request.wrt, on_step=step, unbroadcast=request.arrays)
     if request.arrays:  # a structural zero still has its argument's shape
-        grads = [graph("sum_to", 0.0, w) if g is None else g for g, w in zip(grads, request.wrt)]
+        grads = [graph("sum_to", 0.0, w, w) if g is None else g for g, w in zip(grads, request.wrt)]
     gradient = _or_zero(grads)
     functions = [_spec(request, f"grad_{name}", request.params, (out, gradient),
                               f"Value of {name} and its gradient, in the order of WRT.",

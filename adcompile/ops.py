@@ -200,23 +200,22 @@ OPS_LIST = [
        lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
        "erfc", "_erfc", sp.erfc, (_ANY,)),
     # --- reductions (numpy backend): on a scalar they are the identity ---
-    # The adjoint of a reduction's argument is spread back out to its shape.
-    Op("sum", 1, lambda x: x, lambda g, y, x: (lambda v: g("sum_to", v, x),), None, "sum",
-       lambda x: x, (_ANY,),
+    Op("sum", 1, lambda x: x, lambda g, y, x: (1.0,), None, "sum", lambda x: x, (_ANY,),
        doc="the sum of every element (numpy backend)", backends=("numpy",), reduction=True),
-    Op("mean", 1, lambda x: x, lambda g, y, x: (lambda v: g("sum_to", v / g("size", x), x),),
-       None, "mean",
+    Op("mean", 1, lambda x: x, lambda g, y, x: (lambda v: v / g("size", x),), None, "mean",
        lambda x: x, (_ANY,), doc="the mean of every element (numpy backend)",
        backends=("numpy",), reduction=True),
     # --- internal: built by reverse mode over arrays, never written by users ---
     Op("size", 1, lambda x: 1.0, lambda g, y, x: (None,), None, "size", lambda x: sp.S.One,
        (_ANY,), language=False, backends=("numpy",)),
-    # Its derivative rule is the forward-mode one (tangents are summed alike);
-    # reverse mode never differentiates through it, since it only appears in adjoints.
-    Op("sum_to", 2, lambda d, x: d, lambda g, y, d, x: (lambda v: g("sum_to", v, x), None),
-       None, "_sum_to",
-       lambda d, x: d, (_ANY, _ANY), language=False, backends=("numpy",),
-       doc="an adjoint brought to the shape of x: summed over broadcast axes"),
+    # sum_to(d, x, like): an adjoint d, standing for an array of the shape of d
+    # broadcast with like, summed down to the shape of x.  Its derivative rule is
+    # the forward-mode one (tangents are summed alike); reverse mode never
+    # differentiates through it, since it only appears in adjoints.
+    Op("sum_to", 3, lambda d, x, like: d,
+       lambda g, y, d, x, like: (lambda v: g("sum_to", v, x, like), None, None),
+       None, "_sum_to", lambda d, x, like: d, (_ANY, _ANY, _ANY), language=False,
+       backends=("numpy",), doc="an adjoint brought to the shape of x"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in OPS_LIST}

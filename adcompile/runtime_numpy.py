@@ -38,15 +38,18 @@ def _erfc(x):
     return scalar(x) if np.ndim(x) else math.erfc(x)
 
 
-def _sum_to(d, x):
-    """The adjoint ``d`` brought to the shape of ``x``: summed over the axes
-    that broadcasting added, or spread out where ``x`` is larger."""
+def _sum_to(d, x, like):
+    """The adjoint ``d``, standing for an array of the shape ``d`` broadcast with
+    ``like``, summed down to the shape of ``x``."""
     shape = np.shape(x)
-    if np.shape(d) == shape:
+    if np.shape(d) == shape and (np.ndim(like) == 0 or np.shape(like) == shape):
         return d
-    if np.ndim(d) < len(shape) or any(a < b for a, b in zip(np.shape(d)[::-1], shape[::-1])):
-        d = d + np.zeros_like(x)
-    extra = np.ndim(d) - len(shape)
+    region = np.broadcast_shapes(np.shape(d), np.shape(like), shape)
+    if np.ndim(d) == 0:  # a constant over the region: summing is multiplying
+        factor = math.prod(region) // max(math.prod(shape), 1)
+        return d * factor + np.zeros_like(x) if shape else d * factor
+    d = np.broadcast_to(d, region)
+    extra = len(region) - len(shape)
     if extra:
         d = np.sum(d, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(d)[i] != 1)

@@ -77,7 +77,7 @@ ANCHORS = {"autograd": (autograd_anchor, "autograd"), "JAX": (jax_anchor, "jax")
 def measure(points: int, cap: float) -> dict:
     from .anchors import run_callable
 
-    m = adcompile.compile(f"sum({UDL})", backend="numpy", name="loss")
+    m = adcompile.compile(f"sum({UDL})", backend="numpy", name="loss", wrt=list(PARAMS))
     x, y = data(points)
     loss_s = per_call(lambda: m.loss(x=x, y=y, **PARAMS), [])
     grad_s = per_call(lambda: m.grad_loss(x=x, y=y, **PARAMS), [])

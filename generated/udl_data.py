@@ -3,6 +3,7 @@
 #     sum((beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x))) - y)**2)
 # Regenerate with:
 #     adcompile 'sum((beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x))) - y)**2)' --name loss --backend numpy -o generated/udl_data.py
+import math
 import numpy as np
 
 ARGS = (
@@ -31,17 +32,18 @@ WRT = (
 )
 
 
-def _sum_to(d, x):
-    """The adjoint ``d`` brought to the shape of ``x``: summed over the axes
-    that broadcasting added, or spread out where ``x`` is larger."""
+def _sum_to(d, x, like):
+    """The adjoint ``d``, standing for an array of the shape ``d`` broadcast with
+    ``like``, summed down to the shape of ``x``."""
     shape = np.shape(x)
-    if np.shape(d) == shape:
+    if np.shape(d) == shape and (np.ndim(like) == 0 or np.shape(like) == shape):
         return d
-    if np.ndim(d) < len(shape) or any(
-        a < b for a, b in zip(np.shape(d)[::-1], shape[::-1])
-    ):
-        d = d + np.zeros_like(x)
-    extra = np.ndim(d) - len(shape)
+    region = np.broadcast_shapes(np.shape(d), np.shape(like), shape)
+    if np.ndim(d) == 0:  # a constant over the region: summing is multiplying
+        factor = math.prod(region) // max(math.prod(shape), 1)
+        return d * factor + np.zeros_like(x) if shape else d * factor
+    d = np.broadcast_to(d, region)
+    extra = len(region) - len(shape)
     if extra:
         d = np.sum(d, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(d)[i] != 1)
@@ -52,18 +54,31 @@ def loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     """Value of loss."""
     t0 = omega0 * x
     t1 = beta0 + t0
+    del t0
     t2 = np.sin(t1)
+    del t1
     t3 = omega1 * t2
+    del t2
     t4 = beta1 + t3
+    del t3
     t5 = np.exp(t4)
+    del t4
     t6 = omega2 * t5
+    del t5
     t7 = beta2 + t6
+    del t6
     t8 = np.cos(t7)
+    del t7
     t9 = omega3 * t8
+    del t8
     t10 = beta3 + t9
+    del t9
     t11 = t10 - y
+    del t10
     t12 = t11 * t11
+    del t11
     t13 = np.sum(t12)
+    del t12
     return t13
 
 
@@ -85,35 +100,55 @@ def grad_loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     t12 = t11 * t11
     t13 = np.sum(t12)
     # backward pass
-    d_t12 = _sum_to(1.0, t12)
-    t14 = t11 * d_t12
-    d_t11 = _sum_to(t14, t11)
+    d_t11 = _sum_to(t11, t11, t12)
+    del t12
     d_t11_1 = d_t11 + d_t11
-    t15 = -d_t11_1
-    d_y = _sum_to(t15, y)
-    d_beta3 = _sum_to(d_t11_1, beta3)
-    t16 = t8 * d_t11_1
-    d_omega3 = _sum_to(t16, omega3)
+    del d_t11
+    t14 = -d_t11_1
+    d_y = _sum_to(t14, y, t11)
+    del t11, t14
+    d_beta3 = _sum_to(d_t11_1, beta3, t10)
+    del t10
+    t15 = t8 * d_t11_1
+    del t8
+    d_omega3 = _sum_to(t15, omega3, t9)
+    del t9, t15
     d_t8 = omega3 * d_t11_1
-    t17 = np.sin(t7)
-    t18 = -t17
-    d_t7 = d_t8 * t18
-    d_beta2 = _sum_to(d_t7, beta2)
-    t19 = t5 * d_t7
-    d_omega2 = _sum_to(t19, omega2)
+    del d_t11_1
+    t16 = np.sin(t7)
+    t17 = -t16
+    del t16
+    d_t7 = d_t8 * t17
+    del d_t8, t17
+    d_beta2 = _sum_to(d_t7, beta2, t7)
+    del t7
+    t18 = t5 * d_t7
+    d_omega2 = _sum_to(t18, omega2, t6)
+    del t6, t18
     d_t5 = omega2 * d_t7
+    del d_t7
     d_t4 = t5 * d_t5
-    d_beta1 = _sum_to(d_t4, beta1)
-    t20 = t2 * d_t4
-    d_omega1 = _sum_to(t20, omega1)
+    del t5, d_t5
+    d_beta1 = _sum_to(d_t4, beta1, t4)
+    del t4
+    t19 = t2 * d_t4
+    del t2
+    d_omega1 = _sum_to(t19, omega1, t3)
+    del t3, t19
     d_t2 = omega1 * d_t4
-    t21 = np.cos(t1)
-    d_t1 = d_t2 * t21
-    d_beta0 = _sum_to(d_t1, beta0)
-    t22 = x * d_t1
-    d_omega0 = _sum_to(t22, omega0)
-    t23 = omega0 * d_t1
-    d_x = _sum_to(t23, x)
+    del d_t4
+    t20 = np.cos(t1)
+    d_t1 = d_t2 * t20
+    del d_t2, t20
+    d_beta0 = _sum_to(d_t1, beta0, t1)
+    del t1
+    t21 = x * d_t1
+    d_omega0 = _sum_to(t21, omega0, t0)
+    del t21
+    t22 = omega0 * d_t1
+    del d_t1
+    d_x = _sum_to(t22, x, t0)
+    del t0, t22
     gradient = (
         d_beta0,
         d_beta1,

@@ -56,3 +56,23 @@ def expressions(draw, max_steps: int = 24, max_length: int = 3000) -> str:
             break
         pool.append(new)
     return pool[-1] if any(v in pool[-1] for v in VARIABLES) else f"({pool[-1]}) * x"
+
+
+@st.composite
+def programs(draw, max_steps: int = 16) -> str:
+    """A random program of named steps: each step applies a template to earlier
+    steps or variables by name, and the last line combines the last steps."""
+    names = list(VARIABLES)
+    lines = []
+    for k in range(draw(st.integers(2, max_steps))):
+        recent = names[-3:]
+        pick = lambda: draw(st.sampled_from(recent if draw(st.booleans()) else names))  # noqa: E731
+        if draw(st.booleans()):
+            body = draw(st.sampled_from(UNARY)).format(pick())
+        else:
+            template = draw(st.sampled_from(BINARY))
+            body = template.format(pick(), pick()) if template.count("{}") == 2 else template.format(pick())
+        lines.append(f"s{k} = {body}")
+        names.append(f"s{k}")
+    separator = draw(st.sampled_from(["\n", "; "]))
+    return separator.join(lines + [f"{names[-1]} + {names[-2]} * x"])

@@ -157,3 +157,23 @@ def test_a_scalar_added_inside_a_sum_counts_once_per_element():
     m = adcompile.compile("sum(x + b)", backend="numpy", args="b,x")
     value, (db, dx) = m.grad_f(2.0, np.arange(5.0))
     assert value == 20.0 and db == 5.0 and np.array_equal(dx, np.ones(5))
+
+
+def test_sum_to_over_a_region_larger_than_the_adjoint():
+    from adcompile.runtime_numpy import _sum_to
+
+    c = np.zeros((1, 4))
+    assert np.array_equal(_sum_to(np.ones((1, 4)), c, np.zeros((3, 4))), np.full((1, 4), 3.0))
+    assert np.array_equal(_sum_to(2.0, c, np.zeros((3, 4))), np.full((1, 4), 6.0))
+    assert _sum_to(2.0, 0.5, np.zeros(5)) == 10.0
+    assert np.array_equal(_sum_to(np.ones((3, 4)), np.zeros((3, 1)), 1.0), np.full((3, 1), 4.0))
+
+
+def test_two_sums_over_data_of_different_lengths_share_a_parameter():
+    m = adcompile.compile("s = exp(b); sum(x * s) + sum(z * s) + mean(z + b)", backend="numpy",
+                          args="b,x,z")
+    x, z = np.arange(1.0, 4.0), np.arange(1.0, 6.0)
+    value, (db, dx, dz) = m.grad_f(0.2, x, z)
+    e = np.exp(0.2)
+    assert close(db, e * (x.sum() + z.sum()) + 1.0)
+    assert np.allclose(dx, np.full(3, e)) and np.allclose(dz, np.full(5, e + 1 / 5))

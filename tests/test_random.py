@@ -2,19 +2,71 @@
 
 from __future__ import annotations
 
+import os
+
+import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
-from strategies import expressions
+from strategies import expressions, programs
 
 import adcompile
 
+# The CI profile runs EXAMPLES cases (and fractions of it) per differential test; `python3 tasks.py fuzz`
+# sets ADCOMPILE_FUZZ_EXAMPLES (100,000 by default) and a random seed instead.
+EXAMPLES = int(os.environ.get("ADCOMPILE_FUZZ_EXAMPLES", "700"))  # 1,015 cases in all
+LONG = "ADCOMPILE_FUZZ_EXAMPLES" in os.environ
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          derandomize=True)
+
+def profile(examples: int):
+    return settings(max_examples=examples, deadline=None, derandomize=not LONG, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def comparable(report) -> bool:
+    return report.points > 0 and all(r.compared > 0 for r in report.rows)
+
+
+@profile(EXAMPLES)
 @given(expressions())
 def test_random_expressions_agree_with_sympy(text):
-    report = adcompile.check(text, points=6)
-    assume(report.points > 0 and all(r.compared > 0 for r in report.rows))
+    report = adcompile.check(text, points=4)
+    assume(comparable(report))
     assert report.ok, str(report)
+
+
+@profile(max(EXAMPLES // 5, 50))
+@given(programs())
+def test_random_programs_agree_with_sympy(text):
+    report = adcompile.check(text, points=4)
+    assume(comparable(report))
+    assert report.ok, str(report)
+
+
+@profile(max(EXAMPLES // 20, 25))
+@given(expressions(max_steps=6))
+def test_random_hessians_agree_with_sympy(text):
+    report = adcompile.check(text, points=3, hessian=True, hvp=True, jvp=True)
+    assume(comparable(report))
+    assert report.ok, str(report)
+
+
+@profile(max(EXAMPLES // 5, 50))
+@given(expressions())
+def test_numpy_backend_agrees_with_math_backend_elementwise(text):
+    scalar = adcompile.compile(text)
+    vector = adcompile.compile(text, backend="numpy")
+    rng = np.random.default_rng(len(text))
+    points = rng.uniform(-2.5, 2.5, size=(len(scalar.ARGS), 16))
+    with np.errstate(all="ignore"):
+        value, grad = vector.grad_f(*points)
+    for k in range(points.shape[1]):
+        try:
+            want_value, want_grad = scalar.grad_f(*points[:, k])
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue  # outside the domain: math raises where numpy gives nan or inf
+        got = [np.broadcast_to(value, points.shape[1:])[k]]
+        got += [np.broadcast_to(g, points.shape[1:])[k] for g in grad]
+        for ours, want in zip(got, [want_value, *want_grad]):
+            assert ours == want or abs(ours - want) <= 1e-12 * max(1.0, abs(want)), (text, k)
 
 
 # Cases the random search once found; each must keep passing.
