@@ -133,6 +133,7 @@ def check(
     hessian: bool = False,
     jvp: bool = False,
     hvp: bool = False,
+    backend: str = "math",
 ) -> CheckReport:
     """Compile ``expr`` and compare every function it gets with SymPy: the value and
     gradient, and the Hessian, products or Jacobian when asked for (or, for
@@ -142,7 +143,7 @@ def check(
     error per quantity, and where they occur.  ``str(report)`` is the
     printable report.
     """
-    options = make_options(None, args, wrt, hessian=hessian, jvp=jvp, hvp=hvp)
+    options = make_options(None, args, wrt, backend, hessian=hessian, jvp=jvp, hvp=hvp)
     module = CompiledModule(build_module(expr, options))
     return check_module(expr, module, points=points, seed=seed)
 

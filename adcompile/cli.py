@@ -152,6 +152,8 @@ def check_parser() -> argparse.ArgumentParser:
     _add_input(p)
     _add_selection(p)
     _add_more(p)
+    p.add_argument("--backend", choices=("math", "numpy"), default="math",
+                   help="check the module of this backend (default: math)")
     p.add_argument("--points", type=int, default=20, help="how many random points (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     return p
@@ -268,8 +270,8 @@ def run_compile(argv: list[str]) -> int:
 def run_check(argv: list[str]) -> int:
     ns = check_parser().parse_args(argv)
     text, source = read_input(ns)
-    options = make_options(None, ns.args, ns.wrt, source_file=source, hessian=ns.hessian,
-                           jvp=ns.jvp, hvp=ns.hvp)
+    options = make_options(None, ns.args, ns.wrt, backend=ns.backend, source_file=source,
+                           hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp)
     module = CompiledModule(build_module(text, options))
     report = check_module(text, module, points=ns.points, seed=ns.seed)
     print(report)

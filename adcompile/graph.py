@@ -224,15 +224,7 @@ class Graph:
             simpler = _simplify(self, op, nodes)
             if simpler is not None:
                 return simpler
-        key = (opname, *[n.id for n in nodes])
-        if self.cse:
-            found = self._interned.get(key)
-            if found is not None:
-                return found
-        node = Node(self, APPLY, op, nodes, None, len(self.nodes))
-        self.nodes.append(node)
-        self._interned[key] = node
-        return node
+        return self._new(APPLY, op, nodes, None, (opname, *[n.id for n in nodes]))
 
 
 def _simplify(graph: Graph, op: Op, nodes: tuple) -> Node | None:

@@ -177,3 +177,10 @@ def test_two_sums_over_data_of_different_lengths_share_a_parameter():
     e = np.exp(0.2)
     assert close(db, e * (x.sum() + z.sum()) + 1.0)
     assert np.allclose(dx, np.full(3, e)) and np.allclose(dz, np.full(5, e + 1 / 5))
+
+
+@pytest.mark.parametrize("text", ["sum(x * exp(-y) + sigmoid(x*y))", "log(1 + x*x) * erf(y)",
+                                  "r1 = x*y; r2 = hypot(x, y); r1, r2"])
+def test_check_agrees_for_the_numpy_backend_too(text):
+    report = adcompile.check(text, backend="numpy", points=6, jvp=True)
+    assert report.ok, str(report)
