@@ -18,12 +18,11 @@ exploded collections), so running black on the output changes nothing.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from .backends import Backend
-from .graph import APPLY, CONST, VAR, Node, reachable
+from .graph import APPLY, CONST, Node, reachable
 from .names import NameAllocator
 
 LINE = 88

@@ -48,7 +48,7 @@ def to_dot(output: Node, output_name: str, passes: Passes | None = None, digits:
     for node in order:
         if node.kind != APPLY:
             continue
-        for k, arg in enumerate(node.args):
+        for arg in node.args:
             if arg.kind == CONST:
                 continue
             lines.append(f"  n{arg.id} -> n{node.id} [color=black];")

@@ -127,7 +127,6 @@ def test_help_explains_the_commands_and_language(capsys):
 
 
 def test_bad_option_is_exit_2(capsys):
-    code = None
     with pytest.raises(SystemExit) as info:
         main(["x", "--bogus"])
     assert info.value.code == 2

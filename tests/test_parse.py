@@ -8,7 +8,7 @@ import pytest
 
 import adcompile
 from adcompile import ParseError
-from adcompile.graph import Graph
+from adcompile.graph import Graph, format_ir
 from adcompile.parse import one_line_program, parse
 
 
@@ -138,3 +138,4 @@ def test_one_line_program_parses_to_the_same_graph():
     g1, g2 = Graph(), Graph()
     p1, p2 = parse(text, g1), parse(flat, g2)
     assert len(g1.nodes) == len(g2.nodes)
+    assert format_ir(p1.outputs) == format_ir(p2.outputs)
