@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from .check import CheckReport, Reference, compare, reference_failed
+from .check import CheckReport, Reference, SymPyTimeout, compare, reference_failed, time_limit
 from .compiler import TRACED, Built, Options, build
 from .errors import CompileError
 from .graph import Graph
@@ -134,10 +134,14 @@ def check(
     jvp: bool = False,
     hvp: bool = False,
     backend: str = "math",
+    timeout: float | None = 120.0,
 ) -> CheckReport:
     """Compile ``expr`` and compare every function it gets with SymPy: the value and
     gradient, and the Hessian, products or Jacobian when asked for (or, for
     several outputs, always the Jacobian and vjp).
+
+    SymPy gets ``timeout`` seconds to differentiate (its derivatives swell on
+    some expressions); past that the report fails and says so.
 
     Returns a ``CheckReport``: ``report.ok``, the worst absolute and relative
     error per quantity, and where they occur.  ``str(report)`` is the
@@ -145,10 +149,11 @@ def check(
     """
     options = make_options(None, args, wrt, backend, hessian=hessian, jvp=jvp, hvp=hvp)
     module = CompiledModule(build_module(expr, options))
-    return check_module(expr, module, points=points, seed=seed)
+    return check_module(expr, module, points=points, seed=seed, timeout=timeout)
 
 
-def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0) -> CheckReport:
+def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
+                 timeout: float | None = 120.0) -> CheckReport:
     """Compare an already compiled module with SymPy's reading of ``expr``:
     every function it has (value, gradient, Hessian, Jacobian, products)."""
     built = module._built
@@ -158,10 +163,11 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0) 
     program, text = read_program(expr, raw, options.source_file)
     several = len(program.outputs) > 1
     try:
-        exprs = to_sympy(program.outputs)
-        quantities, vectors = plan(exprs, [symbol(w) for w in iface.wrt], iface.wrt, flags, seed)
-        reference = Reference(quantities.exprs, [symbol(a) for a in iface.args])
-    except (RecursionError, ArithmeticError, ValueError, TypeError) as exc:
+        with time_limit(timeout):
+            exprs = to_sympy(program.outputs)
+            quantities, vectors = plan(exprs, [symbol(w) for w in iface.wrt], iface.wrt, flags, seed)
+            reference = Reference(quantities.exprs, [symbol(a) for a in iface.args])
+    except (RecursionError, ArithmeticError, ValueError, TypeError, SymPyTimeout) as exc:
         return reference_failed(text, ["value"], seed, exc)
 
     def ours(point: list[float]) -> list[float]:

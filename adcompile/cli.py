@@ -154,6 +154,9 @@ def check_parser() -> argparse.ArgumentParser:
     _add_more(p)
     p.add_argument("--backend", choices=("math", "numpy"), default="math",
                    help="check the module of this backend (default: math)")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="how long SymPy may take to differentiate (default: 120); past it "
+                        "the check fails and says so")
     p.add_argument("--points", type=int, default=20, help="how many random points (default: 20)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     return p
@@ -273,7 +276,7 @@ def run_check(argv: list[str]) -> int:
     options = make_options(None, ns.args, ns.wrt, backend=ns.backend, source_file=source,
                            hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp)
     module = CompiledModule(build_module(text, options))
-    report = check_module(text, module, points=ns.points, seed=ns.seed)
+    report = check_module(text, module, points=ns.points, seed=ns.seed, timeout=ns.timeout)
     print(report)
     return 0 if report.ok else 1
 

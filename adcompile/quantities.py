@@ -66,10 +66,10 @@ def _single(p: Plan, e, grad, wrt, names, flags, v) -> None:
                       lambda r, i=i, j=j: r["hessian"][2][i][j])
     if flags.get("hvp"):
         for i, name in enumerate(names):
-            p.add(f"(H.v)[{name}]", sum(h * vj for h, vj in zip(hess[i], v)),
+            p.add(f"(H.v)[{name}]", sp.Add(*[h * vj for h, vj in zip(hess[i], v)]),
                   lambda r, i=i: r["hvp"][2][i])
     if flags.get("jvp"):
-        p.add("jvp", sum(g * vi for g, vi in zip(grad, v)), lambda r: r["jvp"][1])
+        p.add("jvp", sp.Add(*[g * vi for g, vi in zip(grad, v)]), lambda r: r["jvp"][1])
         p.add("<1,J.v> - <grad,v>", sp.S.Zero,
               lambda r: r["jvp"][1] - sum(g * vi for g, vi in zip(r["grad"][1], v)))
 
@@ -81,11 +81,11 @@ def _several(p: Plan, exprs, jac, names, flags, vectors) -> None:
         for i, name in enumerate(names):
             p.add(f"J[{k}][{name}]", jac[k][i], lambda r, k=k, i=i: r["jacobian"][1][k][i])
     for i, name in enumerate(names):
-        p.add(f"vjp[{name}]", sum(c[k] * jac[k][i] for k in range(len(exprs))),
+        p.add(f"vjp[{name}]", sp.Add(*[c[k] * jac[k][i] for k in range(len(exprs))]),
               lambda r, i=i: r["vjp"][1][i])
     if flags.get("jvp"):
         for k in range(len(exprs)):
-            p.add(f"jvp[{k}]", sum(jac[k][i] * v[i] for i in range(len(names))),
+            p.add(f"jvp[{k}]", sp.Add(*[jac[k][i] * v[i] for i in range(len(names))]),
                   lambda r, k=k: r["jvp"][1][k])
 
         def identity(r):

@@ -29,7 +29,7 @@ BINARY = [
 
 
 @st.composite
-def expressions(draw, max_steps: int = 24, max_length: int = 3000) -> str:
+def expressions(draw, max_steps: int = 24, max_length: int = 400) -> str:
     """A random expression built up step by step from a pool of subexpressions.
 
     Each step applies a unary or binary template to recent members of the pool
