@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from .explain import Passes, Step
+from .explain import Passes
 
 
 def number(value: float, digits: int) -> str:
@@ -85,5 +85,3 @@ def to_json(passes: Passes, expression: str) -> str:
     data = {"expression": expression, **dataclasses.asdict(passes)}
     return json.dumps(data, indent=1) + "\n"
 
-
-__all__ = ["render", "to_json", "Step"]
