@@ -1,0 +1,74 @@
+"""Numerical edge cases: what the generated code does, and what SymPy says there.
+
+Each convention is in the README's table "Edge cases".
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+import adcompile
+
+x, y = sp.symbols("x y", real=True)
+
+
+def sympy_at(expr, point: dict):
+    return [sp.diff(expr, s).subs(point) for s in (x, y) if s in expr.free_symbols]
+
+
+@pytest.mark.parametrize("text, expr, point, error", [
+    ("sqrt(x)", sp.sqrt(x), {x: 0}, ZeroDivisionError),      # d = 1/(2*sqrt(0)); SymPy: zoo
+    ("log(x)", sp.log(x), {x: 0}, ValueError),               # math.log(0); SymPy: zoo
+    ("x**y", x**y, {x: 0, y: sp.Rational(1, 2)}, ValueError),  # d/dy = x**y*log(x); SymPy: nan
+    ("atan2(y, x)", sp.atan2(y, x), {x: 0, y: 0}, ZeroDivisionError),  # /(x*x + y*y); SymPy: nan
+])
+def test_poles_raise_as_math_does_where_sympy_is_undefined(text, expr, point, error):
+    m = adcompile.compile(text)
+    with pytest.raises(error):
+        m.grad_f(*[float(point[s]) for s in sorted(point, key=str)])
+    assert any(not d.is_finite for d in sympy_at(expr, point))
+
+
+def test_kinks_follow_sympy():
+    assert adcompile.compile("abs(x)").grad_f(0.0) == (0.0, (0.0,))  # SymPy: sign(0) = 0
+    assert adcompile.compile("x**2").grad_f(0.0) == (0.0, (0.0,))  # constant exponent: x*x
+    assert adcompile.compile("x**y", wrt="x").grad_f(0.0, 2.0) == (0.0, (0.0,))
+
+
+def test_overflow_follows_math_and_the_stable_helpers_never_overflow():
+    with pytest.raises(OverflowError):
+        adcompile.compile("exp(x)").grad_f(1000.0)  # as math.exp(1000)
+    assert adcompile.compile("softplus(x)").grad_f(1000.0) == (1000.0, (1.0,))
+    assert adcompile.compile("softplus(x)").grad_f(-1000.0) == (0.0, (0.0,))
+    assert adcompile.compile("sigmoid(x)").grad_f(1000.0) == (1.0, (0.0,))
+    assert adcompile.compile("sigmoid(x)").grad_f(-1000.0) == (0.0, (0.0,))
+
+
+def test_nan_and_inf_inputs_propagate_as_ieee():
+    value, (d,) = adcompile.compile("sin(x)").grad_f(math.nan)
+    assert math.isnan(value) and math.isnan(d)
+    assert adcompile.compile("x*y").grad_f(math.inf, 2.0) == (math.inf, (2.0, math.inf))
+    value, (d,) = adcompile.compile("relu(x)").grad_f(math.nan)
+    assert math.isnan(value) and math.isnan(d)
+    value, _ = adcompile.compile("x*0").grad_f(math.inf)  # x*0 is not folded: IEEE nan
+    assert math.isnan(value)
+
+
+def test_two_writers_of_one_path_leave_one_whole_module(tmp_path):
+    target = tmp_path / "m.py"
+    big = " + ".join(f"a{i}*sin(b{i})" for i in range(400))
+    commands = [[sys.executable, "-m", "adcompile", text, "-q", "-o", str(target)]
+                for text in (big, big.replace("sin", "cos"))]
+    expected = set()
+    for command in commands:  # each writer alone, for the two possible results
+        subprocess.run(command, check=True)
+        expected.add(target.read_text())
+    for _ in range(3):
+        procs = [subprocess.Popen(c) for c in commands]
+        assert [p.wait() for p in procs] == [0, 0]
+        assert target.read_text() in expected
