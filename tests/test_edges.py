@@ -72,3 +72,10 @@ def test_two_writers_of_one_path_leave_one_whole_module(tmp_path):
         procs = [subprocess.Popen(c) for c in commands]
         assert [p.wait() for p in procs] == [0, 0]
         assert target.read_text() in expected
+
+
+def test_an_intermediate_beyond_double_range_raises_even_if_the_result_is_finite():
+    # Found by the long fuzz profile: 3**(3**12.4) overflows a double, though tanh of it is 1.
+    text = "tan(0.5*tanh(pow(2 + sin(x), pow(2 + sin(x), abs(x + x**2)))))"
+    with pytest.raises(OverflowError):
+        adcompile.compile(text).grad_f(2.2996741128735727)
