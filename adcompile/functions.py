@@ -66,6 +66,18 @@ def _sweep(request: Request, label: str) -> tuple[int, str]:
     return (len(request.graph.nodes), label)
 
 
+def _along_v(request: Request) -> dict[int, Node]:
+    """Forward-mode seeds: each WRT variable's tangent is its direction parameter."""
+    return {w.id: v for w, v in zip(request.wrt, request.direction)}
+
+
+def _push_forward(graph: Graph, nodes: list[Node | None], tangents: dict) -> list[Node | None]:
+    """The tangents of ``nodes`` in one forward sweep; None (a structural zero) stays None."""
+    present = [n for n in nodes if n is not None]
+    pushed = dict(zip((n.id for n in present), forward(graph, present, tangents, prefix=None)))
+    return [None if n is None else pushed[n.id] for n in nodes]
+
+
 def _nonzero(matrix: list[list]) -> tuple:
     return tuple((i, j) for i, row in enumerate(matrix) for j, x in enumerate(row) if x is not None)
 
@@ -92,25 +104,22 @@ def _single_output(request: Request, progress) -> list[FunctionSpec]:
         grads = [graph("sum_to", 0.0, w, w) if g is None else g for g, w in zip(grads, request.wrt)]
     gradient = _or_zero(grads)
     functions = [_spec(request, f"grad_{name}", request.params, (out, gradient),
-                              f"Value of {name} and its gradient, in the order of WRT.",
-                              sections=(backward,))]
+                       f"Value of {name} and its gradient, in the order of WRT.",
+                       sections=(backward,))]
     if request.hessian:
         second = _sweep(request, "second order: the gradient pushed forward along each WRT")
         matrix = hessian(graph, grads, request.wrt)
         request.constants.append(("HESSIAN_NONZERO", _nonzero(matrix)))
-        functions.append(_spec(request, 
-            f"hessian_{name}", request.params, (out, gradient, tuple(_or_zero(r) for r in matrix)),
+        functions.append(_spec(
+            request, f"hessian_{name}", request.params,
+            (out, gradient, tuple(_or_zero(r) for r in matrix)),
             f"Value of {name}, its gradient and its Hessian (rows and columns in the order of WRT).",
             sections=(backward, second)))
     if request.hvp:
         second = _sweep(request, "second order: the gradient pushed forward along v")
-        active = [g for g in grads if g is not None]
-        tangents = forward(graph, active, {w.id: v for w, v in zip(request.wrt, request.direction)},
-                           prefix=None)
-        by_id = {g.id: t for g, t in zip(active, tangents)}
-        hv = tuple(0.0 if g is None or by_id[g.id] is None else by_id[g.id] for g in grads)
-        functions.append(_spec(request, 
-            f"hvp_{name}", request.params + request.direction, (out, gradient, hv),
+        hv = _or_zero(_push_forward(graph, grads, _along_v(request)))
+        functions.append(_spec(
+            request, f"hvp_{name}", request.params + request.direction, (out, gradient, hv),
             f"Value of {name}, its gradient, and the Hessian times v (v in the order of WRT).",
             sections=(backward, second), return_names=("value", "gradient", "hvp")))
     return functions
@@ -121,12 +130,9 @@ def hessian(graph: Graph, grads: list[Node | None], wrt: list[Node]) -> list[lis
     n = len(wrt)
     matrix: list[list[Node | None]] = [[None] * n for _ in range(n)]
     for j in range(n):
-        upper = [g for g in grads[: j + 1] if g is not None]
-        column = forward(graph, upper, {wrt[j].id: graph.const(1.0)}, prefix=None)
-        by_id = {g.id: t for g, t in zip(upper, column)}
+        column = _push_forward(graph, grads[: j + 1], {wrt[j].id: graph.const(1.0)})
         for i in range(j + 1):
-            entry = None if grads[i] is None else by_id[grads[i].id]
-            matrix[i][j] = matrix[j][i] = entry
+            matrix[i][j] = matrix[j][i] = column[i]
     return matrix
 
 
@@ -140,14 +146,14 @@ def _several_outputs(request: Request, progress) -> list[FunctionSpec]:
         rows.append(reverse(graph, [out], [1.0], request.wrt, unbroadcast=request.arrays))
     request.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
     values = tuple(request.outputs)
-    jacobian = _spec(request, 
-        f"jacobian_{name}", request.params, (values, tuple(_or_zero(r) for r in rows)),
+    jacobian = _spec(
+        request, f"jacobian_{name}", request.params, (values, tuple(_or_zero(r) for r in rows)),
         f"Values of {name} and its Jacobian: a row per output (OUTPUTS), a column per WRT.",
         sections=(backward,), return_names=("values", "jacobian"))
     pullback = _sweep(request, "backward pass from the cotangents c")
     vjp = reverse(graph, request.outputs, request.cotangents, request.wrt, unbroadcast=request.arrays)
-    vjp_fn = _spec(request, 
-        f"vjp_{name}", request.params + request.cotangents, (values, _or_zero(vjp)),
+    vjp_fn = _spec(
+        request, f"vjp_{name}", request.params + request.cotangents, (values, _or_zero(vjp)),
         f"Values of {name} and c times its Jacobian (c per OUTPUTS; result per WRT).",
         sections=(pullback,), return_names=("values", "vjp"))
     return [jacobian, vjp_fn]
@@ -156,10 +162,10 @@ def _several_outputs(request: Request, progress) -> list[FunctionSpec]:
 def _jvp(request: Request) -> FunctionSpec:
     name, graph = request.name, request.graph
     tangent = _sweep(request, "forward-mode tangents along v")
-    dots = forward(graph, request.outputs, {w.id: v for w, v in zip(request.wrt, request.direction)})
+    dots = forward(graph, request.outputs, _along_v(request))
     if len(request.outputs) == 1:
         returns, doc = (request.outputs[0], _or_zero(dots)[0]), "Value of {} and its derivative along v."
     else:
         returns, doc = (tuple(request.outputs), _or_zero(dots)), "Values of {} and J times v."
     return _spec(request, f"jvp_{name}", request.params + request.direction, returns,
-                        doc.format(name), sections=(tangent,), return_names=("values", "jvp"))
+                 doc.format(name), sections=(tangent,), return_names=("values", "jvp"))
