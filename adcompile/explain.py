@@ -7,9 +7,9 @@ of its contributions, each contribution the consumer's adjoint times one local
 derivative.  Local derivatives come from each op's own rule in ``ops.py``,
 evaluated on constants, so there is no second copy of any derivative here.
 
-``render_text``, ``render_markdown`` and ``to_json`` print the result; the
-final gradient has a central finite-difference column beside it, as the seed
-checks its own numbers.
+``tables.py`` prints the result (text, Markdown or JSON); the final gradient
+has a central finite-difference column beside it, as the seed checks its own
+numbers.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from .errors import CompileError
-from .graph import APPLY, CONST, VAR, Graph, Node, reachable
+from .graph import APPLY, CONST, VAR, Graph, Node, evaluate, reachable
 from .names import natural_key
 from .parse import Program
 
@@ -111,33 +111,19 @@ def local_derivatives(node: Node, args: list[float], value: float) -> list[float
     for entry in entries:
         if entry is None:
             out.append(0.0)
-        elif callable(entry):
-            out.append(_number(entry(g.const(1.0))))
         else:
-            out.append(_number(g.lift(entry)))
+            local = entry(g.const(1.0)) if callable(entry) else g.lift(entry)
+            out.append(evaluate([local])[local.id])
     return out
 
 
-def _number(node: Node) -> float:
-    values: dict[int, float] = {}
-    for n in reachable([node]):
-        values[n.id] = n.value if n.kind == CONST else n.op.value(*(values[a.id] for a in n.args))
-    return values[node.id]
-
-
-def evaluate(order: list[Node], point: dict[str, float]) -> dict[int, float]:
-    values: dict[int, float] = {}
-    for node in order:
-        if node.kind == CONST:
-            values[node.id] = node.value
-        elif node.kind == VAR:
-            values[node.id] = point[node.value]
-        else:
-            try:
-                values[node.id] = node.op.value(*(values[a.id] for a in node.args))
-            except (ValueError, ZeroDivisionError, OverflowError) as exc:
-                raise CompileError(f"{node.op.name} is undefined at this point ({exc})") from None
-    return values
+def values_at(output: Node, point: dict[str, float]) -> dict[int, float]:
+    """Every node's value at ``point``; a domain error is a user's mistake here."""
+    try:
+        return evaluate([output], point)
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        op = getattr(exc, "__notes__", ["the expression"])[-1]
+        raise CompileError(f"{op} is undefined at this point ({exc})") from None
 
 
 def trace_passes(program: Program, point: dict[str, float], output_name: str) -> Passes:
@@ -146,7 +132,7 @@ def trace_passes(program: Program, point: dict[str, float], output_name: str) ->
     output = program.outputs[0]
     order = reachable([output])
     names = names_of(order, output, output_name)
-    values = evaluate(order, point)
+    values = values_at(output, point)
     steps = {n.id: Step(names[n.id], n.op.name, definition(n, names), values[n.id])
              for n in order if n.kind == APPLY}
     adjoint = {output.id: 1.0}
@@ -171,16 +157,16 @@ def trace_passes(program: Program, point: dict[str, float], output_name: str) ->
     for v in variables:
         by_variable.setdefault(v.id, Step(v.value, "var", "input", values[v.id])).adjoint = adjoint.get(v.id, 0.0)
     gradient = {v.value: adjoint.get(v.id, 0.0) for v in variables}
-    fd = {v.value: finite_difference(order, output, point, v.value) for v in variables}
+    fd = {v.value: finite_difference(output, point, v.value) for v in variables}
     backward = [steps[n.id] for n in reversed(order) if n.kind == APPLY]
     backward += [by_variable[v.id] for v in reversed(variables)]
     return Passes(output_name, [steps[n.id] for n in order if n.kind == APPLY], backward,
                   dict(point), gradient, fd)
 
 
-def finite_difference(order, output, point, name) -> float:
+def finite_difference(output: Node, point: dict[str, float], name: str) -> float:
     h = 1e-6 * max(1.0, abs(point[name]))
     up, down = dict(point), dict(point)
     up[name] += h
     down[name] -= h
-    return (evaluate(order, up)[output.id] - evaluate(order, down)[output.id]) / (2 * h)
+    return (values_at(output, up)[output.id] - values_at(output, down)[output.id]) / (2 * h)

@@ -266,6 +266,28 @@ def reachable(outputs: Iterable[Node]) -> list[Node]:
     return [seen[i] for i in sorted(seen)]
 
 
+def evaluate(outputs: Iterable[Node], point: dict[str, float] | None = None) -> dict[int, float]:
+    """Every needed node's value by each op's own value rule, variables from ``point``.
+
+    Errors are the value rules' own (``ValueError`` for ``log(-1)``, as ``math``),
+    with the failing op's name added as a note.
+    """
+    point = point or {}
+    values: dict[int, float] = {}
+    for node in reachable(outputs):
+        if node.kind == CONST:
+            values[node.id] = node.value
+        elif node.kind == VAR:
+            values[node.id] = point[node.value]
+        else:
+            try:
+                values[node.id] = node.op.value(*(values[a.id] for a in node.args))
+            except (ArithmeticError, ValueError) as exc:  # domain, pole, overflow
+                exc.add_note(node.op.name)
+                raise
+    return values
+
+
 def use_counts(nodes: Iterable[Node]) -> dict[int, int]:
     """How many times each node is used as an argument among ``nodes``."""
     counts: dict[int, int] = {}

@@ -19,16 +19,9 @@ import numbers
 from typing import Callable
 
 from .errors import CompileError
-from .graph import CONST, Graph, Node, reachable
+from .graph import Graph, Node, evaluate
 from .language import FUNCTIONS, Function
 from .parse import Program, normalize_name
-
-
-def _evaluate(node: Node) -> float:
-    values: dict[int, float] = {}
-    for n in reachable([node]):
-        values[n.id] = n.value if n.kind == CONST else n.op.value(*(values[a.id] for a in n.args))
-    return values[node.id]
 
 
 def op_function(function: Function) -> Callable:
@@ -47,7 +40,8 @@ def op_function(function: Function) -> Callable:
                 raise TypeError(f"{function.name}() needs numbers or traced values, "
                                 f"not {type(a).__name__}")
         scratch = Graph(fold=False, algebra=False)
-        return _evaluate(function.build(scratch, [scratch.const(a) for a in args]))
+        result = function.build(scratch, [scratch.const(a) for a in args])
+        return evaluate([result])[result.id]
 
     apply.__name__ = apply.__qualname__ = function.name
     apply.__doc__ = f"{function.doc or function.name}: a graph node for traced values, else a float."
