@@ -200,8 +200,7 @@ class _Module:
             for node in part:
                 lines.extend(self.statement(node, INDENT))
                 if dead.get(node.id):
-                    lines.extend(layout_collection("del ", dead[node.id], INDENT, "", False)
-                                 if len(dead[node.id]) > 1 else [f"{INDENT}del {dead[node.id][0]}"])
+                    lines.extend(layout_del(dead[node.id], INDENT))
         lines.extend(self.return_lines(fn.returns, fn.return_names))
         return lines
 
@@ -366,6 +365,12 @@ def layout_collection(open_: str, items: list, indent: str, close: str,
         else:
             lines.append(f"{inner}{item},")
     return lines + [indent + close]
+
+
+def layout_del(names: list[str], indent: str) -> list[str]:
+    """``del a, b`` on one line if it fits, else one ``del`` per name (black leaves both)."""
+    line = f"{indent}del {', '.join(names)}"
+    return [line] if len(line) <= LINE else [f"{indent}del {n}" for n in names]
 
 
 def layout_assignment(lhs: str, expr: tuple, indent: str) -> list[str]:

@@ -184,3 +184,14 @@ def test_two_sums_over_data_of_different_lengths_share_a_parameter():
 def test_check_agrees_for_the_numpy_backend_too(text):
     report = adcompile.check(text, backend="numpy", points=6, jvp=True)
     assert report.ok, str(report)
+
+
+def test_long_step_names_freed_together_still_give_valid_black_stable_code():
+    import black
+
+    a, b = "a" * 40, "b" * 40
+    m = adcompile.compile(f"{a} = sin(x); {b} = cos(x); c = {a}*{b}; c + 1", backend="numpy",
+                          format=False)
+    assert black.format_str(m.source, mode=black.Mode()) == m.source
+    value, (d,) = m.grad_f(0.3)
+    assert close(value, np.sin(0.3) * np.cos(0.3) + 1) and close(d, np.cos(0.6))
