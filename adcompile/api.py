@@ -18,7 +18,7 @@ from .graph import Graph
 from .module import CompiledModule
 from .parse import Program, parse
 from .quantities import call_all, plan
-from .sympy_bridge import from_sympy, symbol, to_sympy
+from .sympy_bridge import from_sympy, leaves_double_range, symbol, to_sympy
 from .trace import default_name, describe, trace
 
 
@@ -174,4 +174,8 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
         results = call_all(module, module.name, point, vectors, several, flags)
         return [read(results) for read in quantities.readers]
 
-    return compare(text, reference, ours, iface.args, quantities.labels, points=points, seed=seed)
+    def beyond_doubles(point: dict[str, float]) -> bool:
+        return leaves_double_range(program.outputs, point)
+
+    return compare(text, reference, ours, iface.args, quantities.labels, points=points, seed=seed,
+                   beyond_doubles=beyond_doubles)

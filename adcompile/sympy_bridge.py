@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import sympy as sp
 
@@ -49,6 +50,35 @@ def _to_sympy(outputs: list[Node]) -> list[sp.Expr]:
         else:
             converted[node.id] = _apply(node.op, [converted[a.id] for a in node.args])
     return [converted[o.id] for o in outputs]
+
+
+def leaves_double_range(outputs: list[Node], point: dict[str, float], digits: int = 40) -> bool:
+    """Whether some step of the graph, as written, exceeds a double's range at
+    ``point`` (computed with SymPy's floats, whose exponent has no limit).
+
+    Then double-precision code cannot compute it, however right it is: the
+    generated code raises OverflowError, as ``math.pow`` does.  Steps are
+    evaluated in order and the walk stops at the first such step.
+    """
+    values: dict[int, sp.Expr] = {}
+    with sp.evaluate(True):
+        for node in reachable(outputs):
+            if node.kind == CONST:
+                values[node.id] = sp.Float(node.value, digits)
+            elif node.kind == VAR:
+                values[node.id] = sp.Float(point.get(node.value, math.nan), digits)
+            else:
+                values[node.id] = value = _numeric(node.op, [values[a.id] for a in node.args], digits)
+                if value.is_finite and value.is_extended_real and abs(value) > sys.float_info.max:
+                    return True
+    return False
+
+
+def _numeric(op, args: list[sp.Expr], digits: int) -> sp.Expr:
+    try:
+        return sp.N(op.sympy(*args), digits)
+    except (ArithmeticError, ValueError, TypeError):
+        return sp.nan
 
 
 def _apply(op, args: list[sp.Expr]) -> sp.Expr:

@@ -13,6 +13,10 @@ import pytest
 import sympy as sp
 
 import adcompile
+import adcompile.api
+from adcompile.check import Reference, compare
+from adcompile.graph import Graph
+from adcompile.sympy_bridge import leaves_double_range
 
 x, y = sp.symbols("x y", real=True)
 
@@ -79,3 +83,31 @@ def test_an_intermediate_beyond_double_range_raises_even_if_the_result_is_finite
     text = "tan(0.5*tanh(pow(2 + sin(x), pow(2 + sin(x), abs(x + x**2)))))"
     with pytest.raises(OverflowError):
         adcompile.compile(text).grad_f(2.2996741128735727)
+
+
+def test_the_check_skips_points_where_the_expression_itself_leaves_double_range():
+    text = "tan(0.5*tanh(pow(2 + sin(x), pow(2 + sin(x), abs(x + x**2)))))"
+    program = adcompile.api.read_program(text, Graph(fold=False, algebra=False), None)[0]
+    assert leaves_double_range(program.outputs, {"x": 2.2996741128735727})
+    assert not leaves_double_range(program.outputs, {"x": 0.5})
+    report = adcompile.check(text, points=40, seed=3)
+    assert not report.problems, str(report)
+    assert report.skipped_range > 0 and "exceeds a double's range" in str(report)
+
+
+@pytest.mark.parametrize("text, x, beyond", [
+    ("exp(x)", 709.0, False), ("exp(x)", 710.0, True), ("x*x", 1e154, False), ("x*x", 1e155, True),
+    ("tanh(exp(exp(x)))", 7.0, True), ("log(1 + exp(x))", 800.0, True), ("softplus(x)", 800.0, False),
+])
+def test_leaving_double_range_is_judged_step_by_step(text, x, beyond):
+    program = adcompile.api.read_program(text, Graph(fold=False, algebra=False), None)[0]
+    assert leaves_double_range(program.outputs, {"x": x}) == beyond
+
+
+def test_an_overflow_the_expression_does_not_explain_is_still_a_failure():
+    def ours(point):
+        raise OverflowError("math range error")
+
+    reference = Reference([sp.sin(sp.Symbol("x", real=True))], [sp.Symbol("x", real=True)])
+    report = compare("sin(x)", reference, ours, ["x"], ["value"], points=3)
+    assert not report.ok and "raised OverflowError" in report.problems[0]
