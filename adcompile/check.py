@@ -184,7 +184,15 @@ def _heaviside(x, at_zero=0.5):
     return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(at_zero)
 
 
-_MPMATH = [{"RealAbs": mpmath.fabs, "RealSign": mpmath.sign, "Heaviside": _heaviside}, "mpmath"]
+def _atan2(y, x):
+    """SymPy's ``atan2``: undefined at (0, 0), where mpmath's gives 0."""
+    if not x and not y:
+        raise ValueError("atan2(0, 0) is undefined")
+    return mpmath.atan2(y, x)
+
+
+_MPMATH = [{"RealAbs": mpmath.fabs, "RealSign": mpmath.sign, "Heaviside": _heaviside, "atan2": _atan2},
+           "mpmath"]
 
 
 def for_real_arguments(expr: sp.Expr) -> sp.Expr:

@@ -89,6 +89,7 @@ REGRESSIONS = [
     "log(2 + sin(x + x), 3 + cos(pow(2 + sin(-1.5), 1e5) - max(x, x + x)))",  # cos(1e108): rounding
     "s0 = y**2; s4 = log(1 + s0**2); s8 = x / s4; s13 = sin(s8); s13 + (x + x) * x",  # log(1 + tiny)
     "exp(tanh(0))",  # no variables: empty sums in the Hessian plan
+    "sin(atan2(relu(x), relu(x)))",  # atan2(0, 0) for x < 0: mpmath gave 0, SymPy says undefined
 ]
 
 
@@ -99,7 +100,7 @@ def test_regressions_found_by_the_random_search():
             # undefined, or too ill-conditioned for doubles, everywhere: nothing to compare,
             # and nothing compared disagrees
             assert not report.problems and all(r.worst_rel <= report.tolerance for r in report.rows)
-        elif text.startswith("hypot"):
+        elif text.startswith(("hypot", "sin(atan2")):
             assert not report.problems, str(report)
         else:
             assert report.ok, str(report)
