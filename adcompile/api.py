@@ -167,7 +167,7 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
             exprs = to_sympy(program.outputs)
             quantities, vectors = plan(exprs, [symbol(w) for w in iface.wrt], iface.wrt, flags, seed)
             reference = Reference(quantities.exprs, [symbol(a) for a in iface.args])
-    except (RecursionError, ArithmeticError, ValueError, TypeError, SymPyTimeout) as exc:
+    except Exception as exc:  # SymPy's own failures (RecursionError, its internal bugs) and the time limit
         return reference_failed(text, ["value"], seed, exc)
 
     def ours(point: list[float]) -> list[float]:

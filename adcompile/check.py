@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import mpmath
 import sympy as sp
+from sympy.printing.pycode import MpmathPrinter
 
 TOLERANCE = 1e-9
 FLOOR = 1e-4  # relative to the point's scale; below it errors are measured absolutely
@@ -184,6 +185,18 @@ def _heaviside(x, at_zero=0.5):
     return mpmath.mpf(1) if x > 0 else mpmath.mpf(0) if x < 0 else mpmath.mpf(at_zero)
 
 
+class _ReferencePrinter(MpmathPrinter):
+    """SymPy's mpmath printer with every factor and power in parentheses: its own
+    loses them in unevaluated nested powers (``x/(1/u)`` printed as ``x/1/u``)."""
+
+    def _print_Mul(self, expr):
+        return "*".join(f"({self._print(a)})" for a in expr.args)
+
+    def _print_Pow(self, expr, rational=False):
+        base = f"mpf({expr.base})" if expr.base.is_Integer else self._print(expr.base)  # not 7**-1 in floats
+        return f"({base})**({self._print(expr.exp)})"
+
+
 def _atan2(y, x):
     """SymPy's ``atan2``: undefined at (0, 0), where mpmath's gives 0."""
     if not x and not y:
@@ -191,8 +204,10 @@ def _atan2(y, x):
     return mpmath.atan2(y, x)
 
 
-_MPMATH = [{"RealAbs": mpmath.fabs, "RealSign": mpmath.sign, "Heaviside": _heaviside, "atan2": _atan2},
-           "mpmath"]
+_FUNCTIONS = {"RealAbs": mpmath.fabs, "RealSign": mpmath.sign, "Heaviside": _heaviside, "atan2": _atan2}
+_MPMATH = [_FUNCTIONS, "mpmath"]
+_PRINTER = _ReferencePrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                              "user_functions": {name: name for name in _FUNCTIONS}})
 
 
 def for_real_arguments(expr: sp.Expr) -> sp.Expr:
@@ -241,7 +256,7 @@ def _evaluator(symbols: list[sp.Symbol], quantity: sp.Expr):
     if quantity.has(sp.zoo, sp.nan):
         return _nowhere
     try:
-        return sp.lambdify(safe, quantity, modules=_MPMATH, docstring_limit=0)
+        return sp.lambdify(safe, quantity, modules=_MPMATH, printer=_PRINTER, docstring_limit=0)
     except (KeyError, TypeError, NameError, SyntaxError):
         return _nowhere
 

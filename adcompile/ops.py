@@ -76,7 +76,10 @@ def _pow_spelling(function: str) -> Callable:
 
 
 def _relu_sympy(x):
-    return sp.Piecewise((x, x > 0), (0, True))
+    # Built with evaluation on: under sp.evaluate(False) SymPy's Piecewise crashes
+    # simplifying a condition on a nested relu (found by the long fuzz profile).
+    with sp.evaluate(True):
+        return sp.Piecewise((x, x > 0), (0, True))
 
 
 def _div_sympy(a, b):

@@ -195,3 +195,17 @@ def test_long_step_names_freed_together_still_give_valid_black_stable_code():
     assert black.format_str(m.source, mode=black.Mode()) == m.source
     value, (d,) = m.grad_f(0.3)
     assert close(value, np.sin(0.3) * np.cos(0.3) + 1) and close(d, np.cos(0.6))
+
+
+def test_constants_that_do_not_fold_follow_numpy_not_python_floats():
+    # Found by the long profile: 3/0 stayed as Python floats in the numpy module and raised
+    # ZeroDivisionError, where arrays give inf (as the math backend raises, by design)
+    module = adcompile.compile("x + 3/0 + (-8)**0.5", backend="numpy")
+    with np.errstate(all="ignore"):
+        value, (d_x,) = module.grad_f(np.array([1.0, 2.0]))
+    assert np.isnan(value).all() and d_x == 1.0
+    with np.errstate(all="ignore"):
+        value = adcompile.compile("x + 3/0", backend="numpy").f(np.array([1.0, -1.0]))
+    assert np.isposinf(value).all()
+    with pytest.raises(ZeroDivisionError):
+        adcompile.compile("x + 3/0").grad_f(1.0)

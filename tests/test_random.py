@@ -90,7 +90,26 @@ REGRESSIONS = [
     "s0 = y**2; s4 = log(1 + s0**2); s8 = x / s4; s13 = sin(s8); s13 + (x + x) * x",  # log(1 + tiny)
     "exp(tanh(0))",  # no variables: empty sums in the Hessian plan
     "sin(atan2(relu(x), relu(x)))",  # atan2(0, 0) for x < 0: mpmath gave 0, SymPy says undefined
+    "(x) / (sigmoid(x))",  # SymPy's printer wrote x/(1/u) as x/1/u
 ]
+
+
+def test_nested_relu_no_longer_crashes_sympy():
+    # Found by the long profile: SymPy's Piecewise for a nested relu, built unevaluated,
+    # raised AttributeError ('Mul' object has no attribute 'p') inside SymPy
+    report = adcompile.check("s3 = asin(0.9*tanh(x)); s5 = relu(s3); s8 = sin(s5); relu(s8) + x")
+    assert report.ok, str(report)
+
+
+def test_a_sympy_crash_while_building_the_reference_is_reported_not_raised(monkeypatch):
+    import adcompile.api
+
+    def crash(*args):
+        raise AttributeError("'Mul' object has no attribute 'p'")
+
+    monkeypatch.setattr(adcompile.api, "to_sympy", crash)
+    report = adcompile.check("x*y")
+    assert not report.ok and "SymPy could not build a reference (AttributeError" in str(report)
 
 
 def test_regressions_found_by_the_random_search():
