@@ -45,16 +45,26 @@ _COUNTS = re.compile(r"(\d+) passing, (\d+) failing, and (\d+) invalid")
 def run_chunk(examples: int, seed: int) -> dict:
     """One pytest process over the property tests; its per-test case counts."""
     env = dict(os.environ, ADCOMPILE_FUZZ_EXAMPLES=str(examples))
+    commit = current_commit()
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--hypothesis-seed={seed}",
          "--hypothesis-show-statistics", *PROPERTY_TESTS],
         cwd=ROOT, env=env, capture_output=True, text=True)
     chunk = {"seed": seed, "examples": examples, "seconds": round(time.perf_counter() - start, 1),
-             "exit": done.returncode, "tests": read_statistics(done.stdout)}
+             "exit": done.returncode, "commit": commit, "tests": read_statistics(done.stdout)}
     if done.returncode != 0:
         chunk["output"] = keep_failure(seed, done.stdout + done.stderr)
     return chunk
+
+
+def current_commit() -> str | None:
+    """The commit the chunk runs (a long run may span fixes), if this is a git checkout."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return None
+    return done.stdout.strip() or None
 
 
 def read_statistics(output: str) -> dict[str, list[int]]:
@@ -91,7 +101,9 @@ def summarize(chunks: list[dict], wall: float | None) -> str:
              f"process-hours; {len(failed)} chunks with a failure.", "",
              "| test | cases run | failing | rejected (assume/filter) |", "|---|---|---|---|"]
     lines += [f"| {test} | {p:,} | {f:,} | {i:,} |" for test, (p, f, i) in totals.items()]
-    lines += [""] + [f"- failure: seed {c['seed']}, output in `{c['output']}`" for c in failed]
+    commits = sorted({c["commit"] for c in chunks if c.get("commit")})
+    lines += [""] + ([f"Commits run: {', '.join(commits)}."] if commits else [])
+    lines += [f"- failure: seed {c['seed']}, output in `{c['output']}`" for c in failed]
     return "\n".join(lines) + "\n"
 
 

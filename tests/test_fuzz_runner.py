@@ -40,7 +40,7 @@ def test_statistics_are_read_per_test_and_summed_over_phases():
 
 def test_a_summary_totals_the_chunks_and_names_each_failure(tmp_path):
     chunks = [
-        {"seed": 1, "seconds": 1800.0, "exit": 0, "tests": {"t": [10, 0, 1]}},
+        {"seed": 1, "seconds": 1800.0, "exit": 0, "tests": {"t": [10, 0, 1]}, "commit": "abc1234"},
         {"seed": 2, "seconds": 1800.0, "exit": 1, "tests": {"t": [5, 2, 0]}, "output": "f/seed-2.txt"},
     ]
     log = tmp_path / "run.jsonl"
@@ -48,7 +48,7 @@ def test_a_summary_totals_the_chunks_and_names_each_failure(tmp_path):
     report = fuzz.summarize(fuzz.read_log(str(log)), wall=1800.0)
     assert "2 chunks, 30 minutes of wall time, 1.0 process-hours; 1 chunks with a failure" in report
     assert "| t | 15 | 2 | 1 |" in report
-    assert "seed 2, output in `f/seed-2.txt`" in report
+    assert "seed 2, output in `f/seed-2.txt`" in report and "Commits run: abc1234." in report
 
 
 def test_chunks_cover_exactly_the_cases_asked_for(monkeypatch, tmp_path):
