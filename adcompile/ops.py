@@ -190,9 +190,10 @@ OPS_LIST = [
        "_min", "minimum", sp.Min, (_ANY, _ANY), commutative=True,
        doc="a tie splits the derivative 1/2 and 1/2"),
     # --- smooth activations and special functions ---
-    Op("sigmoid", 1, rm._sigmoid, lambda g, y, x: (y * (1.0 - y),),
+    Op("sigmoid", 1, rm._sigmoid, lambda g, y, x: (y * g("sigmoid", -x),),
        "_sigmoid", "_sigmoid", lambda x: 1 / (1 + sp.exp(-x)), ((-6.0, 6.0),),
-       doc="1/(1+exp(-x)), without overflow"),
+       doc="1/(1+exp(-x)), without overflow; its derivative is sigmoid(x)*sigmoid(-x), "
+           "since 1 - sigmoid(x) cancels where sigmoid(x) is near 1"),
     Op("softplus", 1, rm._softplus, lambda g, y, x: (g("sigmoid", x),),
        "_softplus", "_softplus", lambda x: sp.log(1 + sp.exp(x)), ((-6.0, 6.0),),
        doc="log(1+exp(x)), without overflow"),

@@ -111,3 +111,13 @@ def test_an_overflow_the_expression_does_not_explain_is_still_a_failure():
     reference = Reference([sp.sin(sp.Symbol("x", real=True))], [sp.Symbol("x", real=True)])
     report = compare("sin(x)", reference, ours, ["x"], ["value"], points=3)
     assert not report.ok and "raised OverflowError" in report.problems[0]
+
+
+@pytest.mark.parametrize("backend", ["math", "numpy"])
+def test_sigmoid_derivative_keeps_its_relative_accuracy_where_sigmoid_saturates(backend):
+    # Found by the long fuzz profile: y*(1 - y) cancels where sigmoid(x) is near 1, and a
+    # chain rule that multiplies it by 1e3 made an absolute error the check could see
+    module = adcompile.compile("sigmoid(x)", backend=backend)
+    for at in (20.0, 36.7, -36.7, 700.0):
+        exact = float(sp.diff(1 / (1 + sp.exp(-x)), x).subs(x, sp.Float(at, 40)).evalf(40))
+        assert math.isclose(float(module.grad_f(at)[1][0]), exact, rel_tol=1e-14), at
