@@ -53,12 +53,15 @@ def _to_sympy(outputs: list[Node]) -> list[sp.Expr]:
 
 
 def leaves_double_range(outputs: list[Node], point: dict[str, float], digits: int = 40) -> bool:
-    """Whether some step of the graph, as written, exceeds a double's range at
-    ``point`` (computed with SymPy's floats, whose exponent has no limit).
+    """Whether some step of the graph, as written, leaves a double's normal
+    range at ``point``: beyond the largest double, or not 0 but below the
+    smallest normal one (computed with SymPy's floats, whose exponent has no
+    limit).
 
-    Then double-precision code cannot compute it, however right it is: the
-    generated code raises OverflowError, as ``math.pow`` does.  Steps are
-    evaluated in order and the walk stops at the first such step.
+    Then double-precision code cannot compute it, however right it is: it
+    overflows (``math.pow`` raises OverflowError) or underflows towards 0 (and
+    ``erfc(34)/erfc(34)`` divides 0 by 0).  Steps are evaluated in order and
+    the walk stops at the first such step.
     """
     values: dict[int, sp.Expr] = {}
     with sp.evaluate(True):
@@ -69,9 +72,13 @@ def leaves_double_range(outputs: list[Node], point: dict[str, float], digits: in
                 values[node.id] = sp.Float(point.get(node.value, math.nan), digits)
             else:
                 values[node.id] = value = _numeric(node.op, [values[a.id] for a in node.args], digits)
-                if value.is_finite and value.is_extended_real and abs(value) > sys.float_info.max:
+                if value.is_finite and value.is_extended_real and _beyond_normal(abs(value)):
                     return True
     return False
+
+
+def _beyond_normal(magnitude: sp.Expr) -> bool:
+    return magnitude > sys.float_info.max or 0 < magnitude < sys.float_info.min
 
 
 def _numeric(op, args: list[sp.Expr], digits: int) -> sp.Expr:

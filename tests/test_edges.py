@@ -98,10 +98,22 @@ def test_the_check_skips_points_where_the_expression_itself_leaves_double_range(
 @pytest.mark.parametrize("text, x, beyond", [
     ("exp(x)", 709.0, False), ("exp(x)", 710.0, True), ("x*x", 1e154, False), ("x*x", 1e155, True),
     ("tanh(exp(exp(x)))", 7.0, True), ("log(1 + exp(x))", 800.0, True), ("softplus(x)", 800.0, False),
+    ("erfc(x)", 26.0, False), ("erfc(x)", 27.0, True), ("x*x", 1e-153, False), ("x*x", 1e-155, True),
+    ("x - x", 1e-300, False),  # exactly 0 is in range
 ])
 def test_leaving_double_range_is_judged_step_by_step(text, x, beyond):
     program = adcompile.api.read_program(text, Graph(fold=False, algebra=False), None)[0]
     assert leaves_double_range(program.outputs, {"x": x}) == beyond
+
+
+def test_the_check_skips_points_where_a_step_underflows_to_zero():
+    # Found by the long fuzz profile: erfc(34) underflows to 0, so s/s divides 0 by 0,
+    # where SymPy's exact value is 1
+    text = "s6 = x + x/y; s8 = erfc(s6); s10 = s8 + s8; s12 = s10 / s10; s12 + sin(x) * x"
+    with pytest.raises(ZeroDivisionError):
+        adcompile.compile(text).grad_f(0.7833213196413649, 0.023434279086951282)
+    report = adcompile.check(text, points=40, seed=1)  # a seed whose points reach y near 0
+    assert not report.problems and report.skipped_range > 0, str(report)
 
 
 def test_an_overflow_the_expression_does_not_explain_is_still_a_failure():
