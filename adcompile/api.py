@@ -11,9 +11,10 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from .check import CheckReport, Reference, SymPyTimeout, compare, reference_failed, time_limit
+from .check import CheckReport, Reference, compare, reference_failed, time_limit
 from .compiler import TRACED, Built, Options, build
 from .errors import CompileError
+from .explain import has_singular_step
 from .graph import Graph
 from .module import CompiledModule
 from .parse import Program, parse
@@ -174,8 +175,10 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
         results = call_all(module, module.name, point, vectors, several, flags)
         return [read(results) for read in quantities.readers]
 
-    def beyond_doubles(point: dict[str, float]) -> bool:
-        return leaves_double_range(program.outputs, point)
+    def excuse(point: dict[str, float]) -> str | None:
+        if leaves_double_range(program.outputs, point):
+            return "range"
+        return "singular" if has_singular_step(program.outputs, point) else None
 
     return compare(text, reference, ours, iface.args, quantities.labels, points=points, seed=seed,
-                   beyond_doubles=beyond_doubles)
+                   excuse=excuse)

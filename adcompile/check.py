@@ -69,6 +69,7 @@ class CheckReport:
     tolerance: float = TOLERANCE
     problems: list[str] = field(default_factory=list)
     skipped_range: int = 0  # points where a step of the expression exceeds a double's range
+    skipped_singular: int = 0  # points where a step's own derivative is undefined
 
     @property
     def ok(self) -> bool:
@@ -129,7 +130,9 @@ def format_report(report: CheckReport) -> str:
         f"against SymPy at {report.points} random points (seed {report.seed}); "
         f"{report.skipped_domain} points outside the domain were skipped"
         + (f", and {report.skipped_range} where a step exceeds a double's range"
-           if report.skipped_range else ""))
+           if report.skipped_range else "")
+        + (f", and {report.skipped_singular} where a step's own derivative is undefined"
+           if report.skipped_singular else ""))
     width = max([len(r.label) for r in report.rows] + [8])
     lines.append(f"{'quantity':<{width}}  {'worst abs err':>13}  {'worst rel err':>13}  compared")
     for r in report.rows:
@@ -297,13 +300,15 @@ def compare(
     labels: list[str],
     points: int = 20,
     seed: int = 0,
-    beyond_doubles=lambda point: False,
+    excuse=lambda point: None,
 ) -> CheckReport:
     """Compare ``ours(point) -> [value, d1, d2, ...]`` with the reference.
 
-    ``beyond_doubles(point)`` tells whether the expression itself leaves a
-    double's range there (overflows, or underflows towards 0); the generated
-    code raising at such a point is skipped.
+    Where the generated code raises but SymPy's numbers are finite,
+    ``excuse(point)`` may explain it: "range" (a step of the expression leaves
+    a double's range: overflows, or underflows towards 0) or "singular" (a
+    step's own derivative is undefined there); such points are skipped and
+    counted.
     """
     rng = random.Random(seed)
     rows = [Row(label) for label in labels]
@@ -324,9 +329,9 @@ def compare(
             if None in expected:  # SymPy finds a derivative undefined there too
                 report.points -= 1
                 report.skipped_domain += 1
-            elif beyond_doubles(dict(zip(names, point))):
+            elif reason := excuse(dict(zip(names, point))):
                 report.points -= 1
-                report.skipped_range += 1
+                setattr(report, f"skipped_{reason}", getattr(report, f"skipped_{reason}") + 1)
             else:
                 report.problems.append(f"the generated code raised {type(exc).__name__}: {exc} "
                                        f"at {dict(zip(names, point))}")

@@ -117,6 +117,24 @@ def local_derivatives(node: Node, args: list[float], value: float) -> list[float
     return out
 
 
+def has_singular_step(outputs: list[Node], point: dict[str, float]) -> bool:
+    """Whether some step's own local derivative is undefined at ``point``
+    (``hypot`` or ``atan2`` at the origin, ``sqrt`` at 0): reverse mode
+    multiplies through it, even where the whole expression is smooth
+    (``log(1 + hypot(u, v)**2)`` at u = v = 0)."""
+    try:
+        values = evaluate(outputs, point)
+    except (ArithmeticError, ValueError, KeyError):
+        return False
+    for node in reachable(outputs):
+        if node.kind == APPLY:
+            try:
+                local_derivatives(node, [values[a.id] for a in node.args], values[node.id])
+            except (ArithmeticError, ValueError):
+                return True
+    return False
+
+
 def values_at(output: Node, point: dict[str, float]) -> dict[int, float]:
     """Every node's value at ``point``; a domain error is a user's mistake here."""
     try:

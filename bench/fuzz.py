@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -38,6 +39,7 @@ PROPERTY_TESTS = [
     "tests/test_hardening.py::test_token_soup",
     "tests/test_hardening.py::test_mutated_valid_expressions",
 ]
+MEMORY_LIMIT = 8 * 2**30  # bytes per chunk process
 _TEST = re.compile(r"^tests/\S+::(\w+):\s*$")
 _COUNTS = re.compile(r"(\d+) passing, (\d+) failing, and (\d+) invalid")
 
@@ -50,12 +52,19 @@ def run_chunk(examples: int, seed: int) -> dict:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--hypothesis-seed={seed}",
          "--hypothesis-show-statistics", *PROPERTY_TESTS],
-        cwd=ROOT, env=env, capture_output=True, text=True)
+        cwd=ROOT, env=env, capture_output=True, text=True, preexec_fn=limit_memory)
     chunk = {"seed": seed, "examples": examples, "seconds": round(time.perf_counter() - start, 1),
              "exit": done.returncode, "commit": commit, "tests": read_statistics(done.stdout)}
     if done.returncode != 0:
         chunk["output"] = keep_failure(seed, done.stdout + done.stderr)
     return chunk
+
+
+def limit_memory() -> None:
+    """Cap a chunk's address space: a case that swells (an exact power SymPy cannot be
+    interrupted in) then fails with MemoryError, naming its case, instead of inviting
+    the kernel's OOM killer, which took a whole chunk's output with it once."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def current_commit() -> str | None:

@@ -15,6 +15,7 @@ import sympy as sp
 import adcompile
 import adcompile.api
 from adcompile.check import Reference, compare
+from adcompile.explain import has_singular_step
 from adcompile.graph import Graph
 from adcompile.sympy_bridge import leaves_double_range
 
@@ -114,6 +115,27 @@ def test_the_check_skips_points_where_a_step_underflows_to_zero():
         adcompile.compile(text).grad_f(0.7833213196413649, 0.023434279086951282)
     report = adcompile.check(text, points=40, seed=1)  # a seed whose points reach y near 0
     assert not report.problems and report.skipped_range > 0, str(report)
+
+
+def test_the_check_skips_points_where_the_chain_rule_meets_a_singular_step():
+    # Found by the long fuzz profile: for x < 0 the hypot below is at the origin, where its
+    # derivative a/hypot is 0/0; SymPy simplifies sqrt(u)**2 to u, so its derivative is finite
+    text = "log(1 + (hypot(max(relu(x), x), sin(relu(x))))**2)"
+    with pytest.raises(ZeroDivisionError):
+        adcompile.compile(text).grad_f(-1.2)
+    report = adcompile.check(text)
+    assert report.ok and report.skipped_singular > 0, str(report)
+    assert "where a step's own derivative is undefined" in str(report)
+
+
+@pytest.mark.parametrize("text, point, singular", [
+    ("hypot(x, y)", {"x": 0.0, "y": 0.0}, True), ("hypot(x, y)", {"x": 0.0, "y": 1.0}, False),
+    ("sqrt(x) + y", {"x": 0.0, "y": 1.0}, True), ("atan2(y, x)", {"x": 0.0, "y": 0.0}, True),
+    ("abs(x) * y", {"x": 0.0, "y": 0.0}, False),  # abs'(0) = 0 by convention: defined
+])
+def test_a_singular_step_is_one_whose_own_derivative_rule_fails(text, point, singular):
+    program = adcompile.api.read_program(text, Graph(fold=False, algebra=False), None)[0]
+    assert has_singular_step(program.outputs, point) == singular
 
 
 def test_an_overflow_the_expression_does_not_explain_is_still_a_failure():
