@@ -9,7 +9,7 @@ a chunk, as in CI), each chunk a pytest process with its own random
 Hypothesis seed, J chunks at a time (default: one per core).  Each finished
 chunk appends a line to the run's log, bench/results/fuzz-DATE.jsonl, so a
 long run shows its progress and a stopped one still counts what it did
-(``--report LOG`` summarizes it); a failing chunk's
+(``--report LOG [LOG ...]`` totals logs); a failing chunk's
 output (with Hypothesis's shrunk example and the seed that reproduces it) is
 kept in bench/results/fuzz-failures/.  The totals go to bench/results/fuzz.md.
 Then ``bench.stress`` runs the size stress.
@@ -143,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=2_000, help="main cases per pytest process")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="chunks run at once")
     parser.add_argument("--skip-stress", action="store_true", help="skip the size stress (bench.stress)")
-    parser.add_argument("--report", metavar="LOG", help="only summarize a run's log (one stopped early)")
+    parser.add_argument("--report", metavar="LOG", nargs="+",
+                        help="only total runs' logs (a run stopped early, or resumed in another)")
     ns = parser.parse_args(argv)
     if min(ns.examples, ns.chunk, ns.jobs) < 1:
         parser.error("--examples, --chunk and --jobs must be positive")
     if ns.report:
-        chunks = read_log(ns.report)
+        chunks = [chunk for log in ns.report for chunk in read_log(log)]
         print(summarize(chunks, None), end="")
         return int(any(c["exit"] for c in chunks))
     os.makedirs(RESULTS, exist_ok=True)
