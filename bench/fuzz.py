@@ -22,11 +22,15 @@ import json
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+
+try:
+    import resource  # POSIX
+except ImportError:
+    resource = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -52,7 +56,7 @@ def run_chunk(examples: int, seed: int) -> dict:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--hypothesis-seed={seed}",
          "--hypothesis-show-statistics", *PROPERTY_TESTS],
-        cwd=ROOT, env=env, capture_output=True, text=True, preexec_fn=limit_memory)
+        cwd=ROOT, env=env, capture_output=True, text=True, preexec_fn=limit_memory if resource else None)
     chunk = {"seed": seed, "examples": examples, "seconds": round(time.perf_counter() - start, 1),
              "exit": done.returncode, "commit": commit, "tests": read_statistics(done.stdout)}
     if done.returncode != 0:
@@ -61,9 +65,9 @@ def run_chunk(examples: int, seed: int) -> dict:
 
 
 def limit_memory() -> None:
-    """Cap a chunk's address space: a case that swells (an exact power SymPy cannot be
-    interrupted in) then fails with MemoryError, naming its case, instead of inviting
-    the kernel's OOM killer, which took a whole chunk's output with it once."""
+    """Cap a chunk's address space: a case that swells inside SymPy or mpmath, where
+    the time limit cannot interrupt it, then fails with MemoryError and names its case,
+    instead of inviting the kernel's OOM killer (which once took a chunk's output)."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
