@@ -15,7 +15,7 @@ from .check import CheckReport, Reference, compare, reference_failed, time_limit
 from .compiler import TRACED, Built, Options, build
 from .errors import CompileError
 from .explain import has_singular_step
-from .graph import Graph
+from .graph import Graph, evaluate
 from .module import CompiledModule
 from .parse import Program, parse
 from .quantities import call_all, plan
@@ -180,5 +180,14 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
             return "range"
         return "singular" if has_singular_step(program.outputs, point) else None
 
+    def overflows(point: dict[str, float]) -> bool:
+        try:
+            evaluate(program.outputs, point)
+        except OverflowError:
+            return True
+        except (ArithmeticError, ValueError):
+            pass
+        return False
+
     return compare(text, reference, ours, iface.args, quantities.labels, points=points, seed=seed,
-                   excuse=excuse)
+                   excuse=excuse, overflows=overflows)

@@ -155,3 +155,13 @@ def test_sigmoid_derivative_keeps_its_relative_accuracy_where_sigmoid_saturates(
     for at in (20.0, 36.7, -36.7, 700.0):
         exact = float(sp.diff(1 / (1 + sp.exp(-x)), x).subs(x, sp.Float(at, 40)).evalf(40))
         assert math.isclose(float(module.grad_f(at)[1][0]), exact, rel_tol=1e-14), at
+
+
+def test_the_check_does_not_ask_mpmath_for_a_step_beyond_double_range():
+    # Likely cause of a long-profile chunk killed for memory: where pow(., pow(., 1e5))
+    # overflows a double, SymPy's exact value is about 10**(10**46000) and mpmath's sin of
+    # it never finishes.  Such points are now screened out by the doubles first.
+    code = ("import adcompile; r = adcompile.check('sin(pow(2 + sin(x), pow(2 + sin(x), 1e5)))',"
+            " points=10, timeout=5); print(r.skipped_range)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and int(done.stdout) > 0, done.stderr
