@@ -108,7 +108,9 @@ def time_limit(seconds: float | None):
         raise SymPyTimeout(f"SymPy did not finish within {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # again every second: an exception raised where Python only reports it (a garbage
+    # collector callback) is lost, and a one-shot timer would leave SymPy running
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:
