@@ -76,10 +76,13 @@ def _pow_spelling(function: str) -> Callable:
 
 
 def _relu_sympy(x):
-    # Built with evaluation on: under sp.evaluate(False) SymPy's Piecewise crashes
-    # simplifying a condition on a nested relu (found by the long fuzz profile).
-    with sp.evaluate(True):
+    try:
         return sp.Piecewise((x, x > 0), (0, True))
+    except AttributeError:
+        # Under sp.evaluate(False) SymPy's Piecewise crashes simplifying a condition on
+        # a nested relu (found by the long fuzz profile); built with evaluation it does not.
+        with sp.evaluate(True):
+            return sp.Piecewise((x, x > 0), (0, True))
 
 
 def _div_sympy(a, b):
