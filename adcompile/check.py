@@ -322,7 +322,8 @@ def compare(
     while report.points < points and attempts < 50 * points:
         attempts += 1
         point = sample_point(rng, len(names))
-        if overflows(dict(zip(names, point))):
+        at = dict(zip(names, point))
+        if overflows(at):
             report.skipped_range += 1
             continue
         expected = reference.evaluate(point)
@@ -337,19 +338,21 @@ def compare(
             if None in expected:  # SymPy finds a derivative undefined there too
                 report.points -= 1
                 report.skipped_domain += 1
-            elif reason := excuse(dict(zip(names, point))):
+            elif reason := excuse(at):
                 report.points -= 1
-                setattr(report, f"skipped_{reason}", getattr(report, f"skipped_{reason}") + 1)
+                if reason == "range":
+                    report.skipped_range += 1
+                else:
+                    report.skipped_singular += 1
             else:
-                report.problems.append(f"the generated code raised {type(exc).__name__}: {exc} "
-                                       f"at {dict(zip(names, point))}")
+                report.problems.append(f"the generated code raised {type(exc).__name__}: {exc} at {at}")
             continue
         floor = FLOOR * max([1.0] + [abs(e) for e in expected if e is not None])
         rough: list = []  # the reference in double precision, computed only if needed
         for k, (row, e, near, value) in enumerate(zip(rows, expected, nearby, got)):
             if e is not None and not _agrees(value, e, floor) and not rough:
                 rough = reference.evaluate(point, double=True)
-            _record(row, e, near, rough[k] if rough else e, value, dict(zip(names, point)), floor)
+            _record(row, e, near, rough[k] if rough else e, value, at, floor)
     return report
 
 
