@@ -20,6 +20,10 @@ autograd's ``defvjp``:
 * ``sympy``: the same function in SymPy, for the differential check.
 * ``domain``: a box of argument values where the op is smooth, for tests.
 
+A derivative rule must not overflow where the derivative is an ordinary
+number: ``asinh`` divides by ``hypot(x, 1)``, not ``sqrt(x*x + 1)``, since its
+argument may be 1e200 while the chain's other factors are 1e200 too.
+
 Adding an op is one ``Op(...)`` row here plus, where it needs one, a helper.
 """
 
@@ -100,6 +104,12 @@ def _cbrt_sympy(x):
     return sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3)
 
 
+def _atan2_partials(h, a, b) -> tuple:
+    """d atan2(a, b) = (b da - a db) / h**2, with h = hypot(a, b) never squared:
+    a*a + b*b overflows (or underflows to 0) where the derivative is an ordinary number."""
+    return (lambda v: v * (b / h) / h, lambda v: -(v * (a / h) / h))
+
+
 def _half_step(g, a, b):
     """Heaviside(a - b) with the value 1/2 at a tie, as SymPy's Max has it."""
     return 0.5 + 0.5 * g("sign", a - b)
@@ -139,7 +149,7 @@ OPS_LIST = [
        "log1p", "log1p", lambda x: sp.log(1 + x), (_UNIT,)),
     Op("log2", 1, math.log2, lambda g, y, x: (lambda v: v / (x * LN2),),
        "log2", "log2", lambda x: sp.log(x) / sp.log(2), (_POS,)),
-    Op("log10", 1, math.log10, lambda g, y, x: (lambda v: v / (x * LN10),),
+    Op("log10", 1, math.log10, lambda g, y, x: (lambda v: v / x * (1.0 / LN10),),
        "log10", "log10", lambda x: sp.log(x) / sp.log(10), (_POS,)),
     Op("sqrt", 1, math.sqrt, lambda g, y, x: (lambda v: 0.5 * v / y,),
        "sqrt", "sqrt", sp.sqrt, (_POS,)),
@@ -158,9 +168,7 @@ OPS_LIST = [
        "acos", "arccos", sp.acos, (_UNIT,)),
     Op("atan", 1, math.atan, lambda g, y, x: (lambda v: v / (1.0 + x * x),),
        "atan", "arctan", sp.atan, (_ANY,)),
-    Op("atan2", 2, math.atan2,
-       lambda g, y, a, b: (lambda v: v * b / (a * a + b * b),
-                           lambda v: -(v * a / (a * a + b * b))),
+    Op("atan2", 2, math.atan2, lambda g, y, a, b: _atan2_partials(g("hypot", a, b), a, b),
        "atan2", "arctan2", sp.atan2, (_ANY, _POS), doc="atan2(y, x)"),
     Op("hypot", 2, math.hypot, lambda g, y, a, b: (a / y, b / y),
        "hypot", "hypot", lambda a, b: sp.sqrt(a**2 + b**2), (_ANY, _ANY),
@@ -170,10 +178,10 @@ OPS_LIST = [
     Op("cosh", 1, math.cosh, lambda g, y, x: (g("sinh", x),), "cosh", "cosh", sp.cosh, (_ANY,)),
     Op("tanh", 1, math.tanh, lambda g, y, x: (1.0 - y * y,), "tanh", "tanh", sp.tanh, (_ANY,)),
     Op("asinh", 1, math.asinh,
-       lambda g, y, x: (lambda v: v / g("sqrt", x * x + 1.0),),
+       lambda g, y, x: (lambda v: v / g("hypot", x, 1.0),),
        "asinh", "arcsinh", sp.asinh, (_ANY,)),
     Op("acosh", 1, math.acosh,
-       lambda g, y, x: (lambda v: v / g("sqrt", x * x - 1.0),),
+       lambda g, y, x: (lambda v: v / (g("sqrt", x - 1.0) * g("sqrt", x + 1.0)),),
        "acosh", "arccosh", sp.acosh, ((1.1, 3.0),)),
     Op("atanh", 1, math.atanh, lambda g, y, x: (lambda v: v / (1.0 - x * x),),
        "atanh", "arctanh", sp.atanh, (_UNIT,)),
