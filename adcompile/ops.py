@@ -22,7 +22,9 @@ autograd's ``defvjp``:
 
 A derivative rule must not overflow where the derivative is an ordinary
 number: ``asinh`` divides by ``hypot(x, 1)``, not ``sqrt(x*x + 1)``, since its
-argument may be 1e200 while the chain's other factors are 1e200 too.
+argument may be 1e200 while the chain's other factors are 1e200 too.  Nor
+should it cancel needlessly: ``1 - x*x`` is written ``(1 - x)*(1 + x)``, exact
+to an ulp near x = 1.
 
 Adding an op is one ``Op(...)`` row here plus, where it needs one, a helper.
 """
@@ -161,10 +163,10 @@ OPS_LIST = [
     Op("tan", 1, math.tan, lambda g, y, x: (1.0 + y * y,), "tan", "tan", sp.tan,
        ((-1.2, 1.2),)),
     Op("asin", 1, math.asin,
-       lambda g, y, x: (lambda v: v / g("sqrt", 1.0 - x * x),),
+       lambda g, y, x: (lambda v: v / g("sqrt", (1.0 - x) * (1.0 + x)),),
        "asin", "arcsin", sp.asin, (_UNIT,)),
     Op("acos", 1, math.acos,
-       lambda g, y, x: (lambda v: -(v / g("sqrt", 1.0 - x * x)),),
+       lambda g, y, x: (lambda v: -(v / g("sqrt", (1.0 - x) * (1.0 + x))),),
        "acos", "arccos", sp.acos, (_UNIT,)),
     Op("atan", 1, math.atan, lambda g, y, x: (lambda v: v / (1.0 + x * x),),
        "atan", "arctan", sp.atan, (_ANY,)),
@@ -183,7 +185,7 @@ OPS_LIST = [
     Op("acosh", 1, math.acosh,
        lambda g, y, x: (lambda v: v / (g("sqrt", x - 1.0) * g("sqrt", x + 1.0)),),
        "acosh", "arccosh", sp.acosh, ((1.1, 3.0),)),
-    Op("atanh", 1, math.atanh, lambda g, y, x: (lambda v: v / (1.0 - x * x),),
+    Op("atanh", 1, math.atanh, lambda g, y, x: (lambda v: v / ((1.0 - x) * (1.0 + x)),),
        "atanh", "arctanh", sp.atanh, (_UNIT,)),
     # --- piecewise: SymPy's conventions at the kinks ---
     Op("abs", 1, math.fabs, lambda g, y, x: (g("sign", x),), "fabs", "abs", sp.Abs,

@@ -63,8 +63,11 @@ def test_overflow_follows_math_and_the_stable_helpers_never_overflow():
     ("acosh(x)", sp.acosh(x), {x: 1e200}),
     ("acosh(x)", sp.acosh(x), {x: 1.0000001}),  # x*x - 1 cancels
     ("log10(exp(x))", sp.log(sp.exp(x), 10), {x: 709.5}),  # x*ln(10) overflows
+    ("asin(x)", sp.asin(x), {x: 1 - 2.0**-30}),  # 1 - x*x cancels: (1 - x)*(1 + x) does not
+    ("acos(x)", sp.acos(x), {x: -1 + 2.0**-30}),
+    ("atanh(x)", sp.atanh(x), {x: 0.99999999}),
 ])
-def test_derivative_rules_do_not_overflow_where_the_derivative_is_ordinary(text, expr, point):
+def test_derivative_rules_neither_overflow_nor_cancel_where_the_derivative_is_ordinary(text, expr, point):
     names = sorted(point, key=str)
     value, grad = adcompile.compile(text).grad_f(*[point[s] for s in names])
     exact = {s: sp.Float(v, 30) for s, v in point.items()}
