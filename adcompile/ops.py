@@ -82,13 +82,14 @@ def _pow_spelling(function: str) -> Callable:
 
 
 def _relu_sympy(x):
-    try:
+    # Under sp.evaluate(False) SymPy's Piecewise crashes on a nested relu, while
+    # simplifying its condition: AttributeError, KeyError for a constant, or
+    # ZeroDivisionError (``relu(relu(sin(x)))``), all found by the long fuzz profile.
+    # Built with evaluation it does not.
+    if not x.has(sp.Piecewise):
         return sp.Piecewise((x, x > 0), (0, True))
-    except AttributeError:
-        # Under sp.evaluate(False) SymPy's Piecewise crashes simplifying a condition on
-        # a nested relu (found by the long fuzz profile); built with evaluation it does not.
-        with sp.evaluate(True):
-            return sp.Piecewise((x, x > 0), (0, True))
+    with sp.evaluate(True):
+        return sp.Piecewise((x, x > 0), (0, True))
 
 
 def _div_sympy(a, b):
