@@ -121,15 +121,19 @@ def has_singular_step(outputs: list[Node], point: dict[str, float]) -> bool:
     """Whether some step's own local derivative is undefined at ``point``
     (``hypot`` or ``atan2`` at the origin, ``sqrt`` at 0): reverse mode
     multiplies through it, even where the whole expression is smooth
-    (``log(1 + hypot(u, v)**2)`` at u = v = 0)."""
+    (``log(1 + hypot(u, v)**2)`` at u = v = 0).  A step on its op's branch
+    cut counts too (``atan2(0*x, x)`` for x < 0: -0.0 gives -pi)."""
     try:
         values = evaluate(outputs, point)
     except (ArithmeticError, ValueError, KeyError):
         return False
     for node in reachable(outputs):
         if node.kind == APPLY:
+            args = [values[a.id] for a in node.args]
+            if node.op.cut is not None and node.op.cut(*args):
+                return True
             try:
-                local_derivatives(node, [values[a.id] for a in node.args], values[node.id])
+                local_derivatives(node, args, values[node.id])
             except (ArithmeticError, ValueError):
                 return True
     return False

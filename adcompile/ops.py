@@ -19,6 +19,8 @@ autograd's ``defvjp``:
   template; a function of the argument nodes returns one of these.
 * ``sympy``: the same function in SymPy, for the differential check.
 * ``domain``: a box of argument values where the op is smooth, for tests.
+* ``cut``: where the op jumps although its derivative rule gives a number
+  (``atan2`` on the negative x axis, where the sign of a zero picks the side).
 
 A derivative rule must not overflow where the derivative is an ordinary
 number: ``asinh`` divides by ``hypot(x, 1)``, not ``sqrt(x*x + 1)``, since its
@@ -60,6 +62,7 @@ class Op:
     doc: str = ""
     backends: tuple = ("math", "numpy")  # where it can be printed
     reduction: bool = False  # reduces an array to a scalar
+    cut: Callable | None = None  # where it jumps though its rule gives a number (a branch cut)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -172,7 +175,8 @@ OPS_LIST = [
     Op("atan", 1, math.atan, lambda g, y, x: (lambda v: v / (1.0 + x * x),),
        "atan", "arctan", sp.atan, (_ANY,)),
     Op("atan2", 2, math.atan2, lambda g, y, a, b: _atan2_partials(g("hypot", a, b), a, b),
-       "atan2", "arctan2", sp.atan2, (_ANY, _POS), doc="atan2(y, x)"),
+       "atan2", "arctan2", sp.atan2, (_ANY, _POS), doc="atan2(y, x)",
+       cut=lambda a, b: a == 0.0 and b < 0.0),  # atan2(-0.0, -1) = -pi, as IEEE says
     Op("hypot", 2, math.hypot, lambda g, y, a, b: (a / y, b / y),
        "hypot", "hypot", lambda a, b: sp.sqrt(a**2 + b**2), (_ANY, _ANY),
        commutative=True),
