@@ -312,7 +312,8 @@ def compare(
     a double's range: overflows, or underflows towards 0) or "singular" (a
     step's own derivative is undefined there); such points are skipped and
     counted.  A point where the code's numbers disagree is skipped the same way
-    if a step there leaves a double's range, is singular or is on a branch cut.  ``overflows(point)`` screens a point first: where a step
+    if a step there leaves a double's range, is singular or is on a branch cut.
+    ``overflows(point)`` screens a point first: where a step
     overflows a double, SymPy's exact value can be astronomically large, and
     mpmath evaluating, say, ``sin`` of it would exhaust memory.
     """
