@@ -313,9 +313,9 @@ def compare(
     step's own derivative is undefined there); such points are skipped and
     counted.  A point where the code's numbers disagree is skipped the same way
     if a step there leaves a double's range, is singular or is on a branch cut.
-    ``overflows(point)`` screens a point first: where a step
-    overflows a double, SymPy's exact value can be astronomically large, and
-    mpmath evaluating, say, ``sin`` of it would exhaust memory.
+    ``overflows(point)`` screens a point first: where a step overflows a
+    double, SymPy's exact value can be astronomically large, and mpmath
+    evaluating, say, ``sin`` of it would exhaust memory.
     """
     rng = random.Random(seed)
     rows = [Row(label) for label in labels]
@@ -346,12 +346,12 @@ def compare(
         floor = FLOOR * max([1.0] + [abs(e) for e in expected if e is not None])
         # numbers that disagree where a step underflows to 0 (atan2(erfc(1e5), erfc(1e5))
         # is atan2(0, 0)) or sits on a branch cut (the sign of a zero picked the side)
-        disagree = not all(e is None or _agrees(v, e, floor) for v, e in zip(got, expected))
-        if disagree and _skip(report, excuse(at)):
+        agree = [e is None or _agrees(v, e, floor) for v, e in zip(got, expected)]
+        if not all(agree) and _skip(report, excuse(at)):
             continue
         rough: list = []  # the reference in double precision, computed only if needed
         for k, (row, e, near, value) in enumerate(zip(rows, expected, nearby, got)):
-            if e is not None and not _agrees(value, e, floor) and not rough:
+            if not agree[k] and not rough:
                 rough = reference.evaluate(point, double=True)
             _record(row, e, near, rough[k] if rough else e, value, at, floor)
     return report
