@@ -12,8 +12,8 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from .check import CheckReport, Reference, Row, compare, reference_failed, time_limit
-from .compiler import TRACED, Built, Options, build
+from .check import CheckReport, Reference, Row, check_options, compare, reference_failed, run_deep
+from .compiler import TRACED, Built, Options, build, check_function_name
 from .errors import CompileError
 from .explain import has_singular_step
 from .graph import Graph, evaluate
@@ -34,9 +34,11 @@ def _names(value: str | Sequence[str] | None) -> list[str] | None:
 
 def make_options(name: str | None, args, wrt, backend: str = "math", format: bool | None = None,
                  source_file: str | None = None, hessian: bool = False, jvp: bool = False,
-                 hvp: bool = False) -> Options:
+                 hvp: bool = False, cli: bool = False) -> Options:
+    """The options of one call; ``cli`` says messages should name the --flags."""
     return Options(name=name or "f", args=_names(args), wrt=_names(wrt), backend=backend,
-                   format=format, source_file=source_file, hessian=hessian, jvp=jvp, hvp=hvp)
+                   format=format, source_file=source_file, hessian=hessian, jvp=jvp, hvp=hvp,
+                   cli=cli)
 
 
 def read_program(expr, graph: Graph, source_file: str | None = None) -> tuple[Program, str]:
@@ -91,37 +93,64 @@ def compile(
 ) -> CompiledModule:
     """Compile ``expr`` into a module with ``NAME`` and ``grad_NAME``.
 
-    ``expr`` is expression text (see the README for the language) or a SymPy
-    expression.  ``args`` fixes the argument order (default: natural sort of
-    the variable names); ``wrt`` picks the variables to differentiate (default:
+    ``expr`` is expression text (see the README for the language), a SymPy
+    expression, or a Python function, which is traced: called once with a
+    graph node for each parameter (positional ones, and keyword-only ones
+    without a default; a keyword-only default or a ``functools.partial``
+    keyword is a constant).  ``name`` defaults to ``f``, or to the function's
+    own name where that is a usable one (``_loss`` is).  ``args`` fixes the
+    argument order (default: a function's signature, else natural sort of the
+    variable names); ``wrt`` picks the variables to differentiate (default:
     all of ``args``).  ``hessian``, ``jvp`` and ``hvp`` add ``hessian_NAME``,
     ``jvp_NAME`` and ``hvp_NAME``.  A dict ``{"r1": text, "r2": text}`` (or a
     program ending in a tuple ``r1, r2``) has several outputs: the module then
-    has ``NAME``, ``jacobian_NAME`` and ``vjp_NAME``.  With ``check=True`` the
+    has ``NAME``, ``jacobian_NAME`` and ``vjp_NAME``.  ``backend`` is ``"math"``
+    (scalars, Python's ``math``) or ``"numpy"`` (arrays, elementwise, with ``sum``
+    and ``mean``); ``format`` forces black on or off.  With ``check=True`` the
     result is first compared with SymPy, and ``CompileError`` is raised if
-    they disagree.
+    they disagree or the check is inconclusive.
     """
     if name is None and callable(expr) and not isinstance(expr, sp.Basic):
-        name = default_name(expr)
+        name = _function_name(expr)
     options = make_options(name, args, wrt, backend, format, hessian=hessian, jvp=jvp, hvp=hvp)
     module = CompiledModule(build_module(expr, options))
     if check:
         report = check_module(expr, module)
+        if report.inconclusive:
+            raise CompileError("the check against SymPy was inconclusive, so no module is "
+                               "returned:\n" + str(report))
         if not report.ok:
             raise CompileError("the generated code disagrees with SymPy:\n" + str(report))
     return module
 
 
-def gradient(fn: Callable) -> Callable:
+def _function_name(fn: Callable) -> str:
+    """A traced function's own name, or ``f`` where the module cannot use it (``np``)."""
+    name = default_name(fn)
+    try:
+        return check_function_name(name)
+    except CompileError:
+        return "f"
+
+
+def gradient(fn: Callable | None = None, *, name: str | None = None) -> Callable:
     """Decorator: compile the Python function ``fn`` and return its ``grad_`` function.
 
-    The result takes ``fn``'s arguments and returns ``(value, gradient)``; its
+    Use it as ``@adcompile.gradient`` or ``@adcompile.gradient(name="g")``; the
+    name (default: the function's own) names the module's functions.  The
+    result takes ``fn``'s arguments and returns ``(value, gradient)``; its
     ``.module`` attribute is the whole compiled module.
     """
-    module = compile(fn)
-    grad = getattr(module, "grad_" + module.name)
+    if fn is None:
+        return lambda function: gradient(function, name=name)
+    module = compile(fn, name=name)
+    if hasattr(module, "OUTPUTS"):
+        raise CompileError(f"{describe(fn)} returns {len(module.OUTPUTS)} values, so it has a "
+                           "Jacobian, not a gradient: use adcompile.compile(fn) and its "
+                           "jacobian_ and vjp_ functions")
+    grad = getattr(module, "grad_" + check_function_name(module.name))
     grad.module = module
-    grad.__wrapped__ = fn
+    grad.traced = fn  # not __wrapped__: inspect.getsource(grad) shows the generated code
     return grad
 
 
@@ -142,13 +171,20 @@ def check(
     gradient, and the Hessian, products or Jacobian when asked for (or, for
     several outputs, always the Jacobian and vjp).
 
-    SymPy gets ``timeout`` seconds to differentiate (its derivatives swell on
-    some expressions); past that the report fails and says so.
+    SymPy gets ``timeout`` seconds (None or ``math.inf``: no limit) to build its
+    reference (its derivatives swell on some expressions).  Where it cannot
+    build one, past the time limit or because the expression is nested too
+    deeply even for the deep stack it runs with, the check is inconclusive:
+    nothing is compared, ``report.inconclusive`` is true and ``report.ok``
+    false, and the report says why.
 
-    Returns a ``CheckReport``: ``report.ok``, the worst absolute and relative
-    error per quantity, and where they occur.  ``str(report)`` is the
-    printable report.
+    Returns a ``CheckReport``: ``report.ok`` (it agrees), ``report.status``
+    (``"agrees"``, ``"disagrees"`` or ``"inconclusive"``), the worst absolute
+    and relative error per quantity, and where they occur.  ``str(report)`` is
+    the printable report.  ``points`` must be at least 1 and ``timeout``
+    greater than 0 (else ``CompileError``, a ``ValueError``).
     """
+    check_options(points, seed, timeout)
     options = make_options(None, args, wrt, backend, hessian=hessian, jvp=jvp, hvp=hvp)
     module = CompiledModule(build_module(expr, options))
     return check_module(expr, module, points=points, seed=seed, timeout=timeout)
@@ -170,7 +206,9 @@ def _overflows(program: Program, point: dict[str, float]) -> bool:
 def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
                  timeout: float | None = 120.0) -> CheckReport:
     """Compare an already compiled module with SymPy's reading of ``expr``:
-    every function it has (value, gradient, Hessian, Jacobian, products)."""
+    every function it has (value, gradient, Hessian, Jacobian, products).
+    SymPy runs in a thread with a deep stack (``check.run_deep``)."""
+    time_limit = check_options(points, seed, timeout)
     built = module._built
     iface, options = built.interface, built.options
     flags = {"hessian": options.hessian, "jvp": options.jvp, "hvp": options.hvp}
@@ -178,14 +216,16 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
     program, text = read_program(expr, raw, options.source_file)
     several = len(program.outputs) > 1
     if _overflows(program, {name: math.nan for name in program.variables}):
-        return CheckReport(text, [Row("value")], 0, 0, seed, problems=[
+        return CheckReport(text, [Row("value")], 0, 0, seed, no_reference=True, problems=[
             "a step with no variables in it exceeds a double's range, so the generated code "
             "overflows at every point; nothing to compare (SymPy was not asked)"])
+    def build_reference():
+        exprs = to_sympy(program.outputs)
+        quantities, vectors = plan(exprs, [symbol(w) for w in iface.wrt], iface.wrt, flags, seed)
+        return quantities, vectors, Reference(quantities.exprs, [symbol(a) for a in iface.args])
+
     try:
-        with time_limit(timeout):
-            exprs = to_sympy(program.outputs)
-            quantities, vectors = plan(exprs, [symbol(w) for w in iface.wrt], iface.wrt, flags, seed)
-            reference = Reference(quantities.exprs, [symbol(a) for a in iface.args])
+        quantities, vectors, reference = run_deep(build_reference, time_limit)
     except Exception as exc:  # SymPy's own failures (RecursionError, its internal bugs) and the time limit
         return reference_failed(text, ["value"], seed, exc)
 

@@ -147,9 +147,18 @@ def forward(
         for arg, linear in zip(node.args, _linear_maps(node)):
             if linear is not None and arg.id in tangent:
                 term = linear(tangent[arg.id])
+                if node.op.reduction:
+                    term = _reduce_tangent(graph, term, arg)
                 total = term if total is None else graph("add", total, term)
         if total is not None:
             if prefix:
                 _hint(total, prefix, node, fresh)
             tangent[node.id] = total
     return [tangent.get(out.id) for out in outputs]
+
+
+def _reduce_tangent(graph: Graph, term: Node, arg: Node) -> Node:
+    """A reduction's tangent (numpy backend): its linear map spreads one number over
+    every element of ``arg`` (``v`` for sum, ``v / n`` for mean), so the tangent is the
+    sum, over ``arg``'s shape, of the mapped tangent of ``arg``."""
+    return graph("sum", graph("broadcast", term, arg))

@@ -25,7 +25,6 @@ class Backend:
     runtime: ModuleType  # where the helpers' source lives
     augmented_assign: bool  # may accumulate with ``d += t`` (not for arrays)
     free_dead: bool = False  # ``del`` each temporary after its last use (arrays)
-    float_type: str | None = None  # wraps constants that did not fold (``np.float64(3.0) / 0.0``)
 
     def spelling(self, op) -> object:
         return getattr(op, self.name)
@@ -61,7 +60,7 @@ def get_backend(name: str) -> Backend:
     if name == "numpy":
         from . import runtime_numpy
 
-        return Backend("numpy", "numpy", "np", runtime_numpy, False, free_dead=True, float_type="float64")
+        return Backend("numpy", "numpy", "np", runtime_numpy, False, free_dead=True)
     from .errors import CompileError
 
     raise CompileError(f"unknown backend {name!r}; choose 'math' or 'numpy'")

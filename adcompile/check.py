@@ -22,20 +22,33 @@ magnitudes of the value and every derivative there.  Below it a quantity is
 "near zero": double arithmetic cannot give it 1e-9 relative accuracy (think
 of ``1 - tanh(u)**2`` for large u), so its absolute error is what counts,
 at most 1e-13 of the scale.
+
+SymPy builds the reference in a thread with a deep stack (``run_deep``), since it
+recurses through the expression, within a time limit.  Where it cannot build one,
+the report is inconclusive: nothing was compared, and it neither agrees nor
+disagrees.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
+import numbers
 import random
-import signal
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable, TypeVar
 
 import mpmath
 import sympy as sp
 from sympy.printing.pycode import MpmathPrinter
+
+from .errors import CompileError
+
+T = TypeVar("T")
 
 TOLERANCE = 1e-9
 FLOOR = 1e-4  # relative to the point's scale; below it errors are measured absolutely
@@ -70,11 +83,31 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)
     skipped_range: int = 0  # points where a step of the expression exceeds a double's range
     skipped_singular: int = 0  # points where a step's own derivative is undefined
+    no_reference: bool = False  # SymPy could not build a reference: nothing was compared
 
     @property
     def ok(self) -> bool:
         compared = all(r.compared > 0 for r in self.rows)
-        return compared and not self.problems and all(r.worst_rel <= self.tolerance for r in self.rows)
+        return compared and not self.no_reference and not self.disagrees
+
+    @property
+    def disagrees(self) -> bool:
+        """Whether some quantity was compared and disagrees, or a problem was found."""
+        return bool(self.problems) and not self.no_reference or any(
+            r.worst_rel > self.tolerance for r in self.rows)
+
+    @property
+    def inconclusive(self) -> bool:
+        """Nothing disagrees, but something could not be compared: SymPy could not build
+        a reference, or some quantity could not be compared at any point (the expression
+        is undefined, or out of double range, or ill-conditioned wherever it was tried)."""
+        return self.no_reference or (not self.disagrees and not self.ok)
+
+    @property
+    def status(self) -> str:
+        """``"agrees"``, ``"disagrees"``, or ``"inconclusive"`` (SymPy could not build a
+        reference, so nothing was compared)."""
+        return "inconclusive" if self.inconclusive else "agrees" if self.ok else "disagrees"
 
     @property
     def worst_rel(self) -> float:
@@ -91,43 +124,160 @@ class SymPyTimeout(Exception):
     """SymPy took longer than the check's time limit to build its reference."""
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None):
-    """Interrupt SymPy after ``seconds`` (POSIX main thread only; else no limit).
+# SymPy recurses through an expression to differentiate, print, compare or hash it: a chain
+# 60 steps deep takes a few thousand Python frames, past the default limit of 1,000 and
+# near what the main thread's 8 MiB stack holds.  So the reference is built in a thread of
+# its own with a deep stack, and the recursion limit is raised while it runs, to one frame
+# per 4 KiB of that stack (SymPy's frames take well under 1 KiB of it).
+DEEP_STACK = 512 * 2**20
+_STACK_PER_FRAME = 4096
+_DEEP = threading.Lock()  # one deep thread at a time: the recursion limit is process-wide
 
-    SymPy's own differentiation swells on some expressions (the very problem
-    adcompile solves); a check should say so, not hang.
+
+def run_deep(work: Callable[[], T], seconds: float | None) -> T:
+    """``work()``, run in a thread with a deep stack; what it raises is raised here.
+
+    Past ``seconds`` (None: no limit) it is interrupted with ``SymPyTimeout``, and
+    again every quarter of a second until it stops (SymPy may catch one, or it may land
+    in a garbage-collector callback, where Python only reports it), and
+    ``SymPyTimeout`` is raised here.  The recursion limit is raised while it runs:
+    in CPython 3.11 that limit is process-wide, so another thread deep in recursion
+    meanwhile meets the end of its stack instead of a RecursionError.
     """
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
+    with _DEEP:
+        worker = _Worker(work)
+        thread, stack = _start_deep(worker.run)
+        try:
+            with _deep_recursion(stack):
+                worker.started.set()
+                fired = _wait(thread, worker, seconds)
+        except BaseException:  # Ctrl-C: stop SymPy as well
+            worker.interrupt(thread)
+            raise
+        finally:
+            worker.started.set()
+    if fired and worker.error is not None:
+        raise SymPyTimeout(f"SymPy did not finish within {seconds:g} s") from None
+    if worker.error is not None:
+        raise worker.error
+    return worker.result
 
-    def interrupt(signum, frame):
-        raise SymPyTimeout(f"SymPy did not finish within {seconds:g} s")
 
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    # again every second: an exception raised where Python only reports it (a garbage
-    # collector callback) is lost, and a one-shot timer would leave SymPy running
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+@contextlib.contextmanager
+def _deep_recursion(stack: int):
+    """The recursion limit for a thread with ``stack`` bytes of stack, and time-outs
+    that land where Python can only report them dropped (the next one will follow)."""
+    limit, report = sys.getrecursionlimit(), sys.unraisablehook
+
+    def unraisable(info) -> None:
+        if not isinstance(info.exc_value, SymPyTimeout) and info.exc_type is not SymPyTimeout:
+            report(info)
+
+    sys.setrecursionlimit(max(limit, stack // _STACK_PER_FRAME))
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = report
+        sys.setrecursionlimit(limit)
+
+
+class _Worker:
+    """The work and its outcome; ``interrupt`` reaches it only while it runs."""
+
+    def __init__(self, work: Callable):
+        self.work = work
+        self.result = self.error = None
+        self.started = threading.Event()
+        self.running = True
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        try:
+            self.started.wait()
+            try:
+                self.result = self.work()
+            except BaseException as exc:  # handed to the waiting thread
+                self.error = exc
+            with self.lock:
+                self.running = False
+        except BaseException:  # SymPyTimeout arriving as the work ended
+            self.running = False
+
+    def interrupt(self, thread: threading.Thread) -> None:
+        with self.lock:
+            if self.running:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
+                                                           ctypes.py_object(SymPyTimeout))
+
+
+def _start_deep(target: Callable) -> tuple[threading.Thread, int]:
+    """A daemon thread running ``target`` with the deepest stack it can have, up to
+    ``DEEP_STACK``, and that stack's size."""
+    stack = DEEP_STACK
+    while True:
+        previous = threading.stack_size()
+        try:
+            threading.stack_size(stack)
+            thread = threading.Thread(target=target, name="adcompile-sympy", daemon=True)
+            thread.start()
+            return thread, stack
+        except (RuntimeError, ValueError, MemoryError):  # no room for such a stack
+            if stack <= 8 * 2**20:
+                raise
+            stack //= 4
+        finally:
+            threading.stack_size(previous)
+
+
+def _wait(thread: threading.Thread, worker: _Worker, seconds: float | None) -> bool:
+    """Wait for ``thread`` to end, interrupting it past ``seconds``; whether it was."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    fired = False
+    while thread.is_alive():
+        if deadline is not None and time.monotonic() >= deadline:
+            worker.interrupt(thread)
+            fired = True
+        left = 0.25 if fired else 1.0 if deadline is None else deadline - time.monotonic()
+        thread.join(min(max(left, 0.0), 1.0))
+    return fired
+
+
+def check_options(points: int, seed: int, timeout: float | None) -> float | None:
+    """Raise ``CompileError`` for a check option out of range; the time limit to use
+    (None for none: ``timeout`` None or infinite)."""
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 1:
+        raise CompileError(f"points must be a whole number of at least 1, not {points!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise CompileError(f"seed must be a whole number, not {seed!r}")
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise CompileError(f"timeout must be a number of seconds greater than 0 "
+                           f"(or None for no limit), not {timeout!r}")
+    return None if math.isinf(timeout) else float(timeout)
 
 
 def reference_failed(expression: str, labels: list[str], seed: int, exc: BaseException) -> CheckReport:
-    """A failed report for when SymPy itself could not build the reference."""
+    """An inconclusive report for when SymPy itself could not build the reference."""
     rows = [Row(label) for label in labels]
-    problem = f"SymPy could not build a reference ({type(exc).__name__}: {exc})"
-    return CheckReport(expression, rows, 0, 0, seed, problems=[problem])
+    problem = f"SymPy could not build a reference ({type(exc).__name__}: {_reason(exc)})"
+    return CheckReport(expression, rows, 0, 0, seed, problems=[problem], no_reference=True)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the expression is nested too deeply for SymPy"
+    return str(exc) or "no message"
 
 
 def format_report(report: CheckReport) -> str:
     lines = [f"check: {report.expression}" if len(report.expression) < 200
              else f"check: an expression of {len(report.expression):,} characters"]
+    if report.no_reference:
+        lines += report.problems
+        lines.append("INCONCLUSIVE: nothing was compared, so the check neither agrees nor disagrees")
+        return "\n".join(lines)
     lines.append(
         f"against SymPy at {report.points} random points (seed {report.seed}); "
         f"{report.skipped_domain} points outside the domain were skipped"
@@ -147,6 +297,10 @@ def format_report(report: CheckReport) -> str:
         if r.compared == 0:
             lines.append(f"  {r.label} could not be compared at any point")
     lines += ["  " + p for p in report.problems]
+    if report.inconclusive:
+        lines.append("INCONCLUSIVE: nothing compared disagrees, but some quantity could not be "
+                     "compared at any point")
+        return "\n".join(lines)
     verdict = "PASS" if report.ok else "FAIL"
     lines.append(f"{verdict}: worst relative error {report.worst_rel:.2e} "
                  f"(tolerance {report.tolerance:.0e}; floor {FLOOR:.0e} of each point's scale)")
@@ -229,11 +383,21 @@ def prepare_for_evaluation(expr: sp.Expr) -> sp.Expr:
 
 
 class Reference:
-    """SymPy quantities (a value, derivatives, ...) evaluated with mpmath."""
+    """SymPy quantities (a value, derivatives, ...) evaluated with mpmath.
+
+    Building one differentiates nothing, but prints and compiles every quantity,
+    which recurses through SymPy's expressions: run it where the stack is deep
+    (``run_deep``).
+    """
 
     def __init__(self, quantities: list[sp.Expr], symbols: list[sp.Symbol]):
         self.quantities = quantities
-        self.functions = [_evaluator(symbols, q) for q in quantities]
+        # The user's names become _a0, _a1, ...: a variable called sin or mpf must
+        # not meet mpmath's functions in lambdify's namespace.
+        safe = [sp.Symbol(f"_a{i}", real=True) for i in range(len(symbols))]
+        renamed = dict(zip(symbols, safe))
+        position = {s: i for i, s in enumerate(safe)}
+        self.functions = [_evaluator(q, renamed, position) for q in quantities]
 
     def evaluate(self, point: list[float], double: bool = False) -> list[float | None]:
         """Each quantity at ``point``, or None where it is not finite and real.
@@ -244,26 +408,86 @@ class Reference:
         out = []
         with mpmath.workprec(53) if double else mpmath.workdps(DIGITS):
             args = [mpmath.mpf(x) for x in point]
-            for fn in self.functions:
-                out.append(_real(fn, args))
+            for fn, used in self.functions:
+                out.append(_real(fn, [args[i] for i in used]))
         return out
 
 
-def _evaluator(symbols: list[sp.Symbol], quantity: sp.Expr):
-    """An mpmath function for ``quantity``; one that always fails if SymPy found
-    it infinite or undefined everywhere (``x/0`` is ``zoo*x``) or cannot print it."""
-    # The user's names become _a0, _a1, ...: a variable called sin or mpf must
-    # not meet mpmath's functions in lambdify's namespace.
-    safe = [sp.Symbol(f"_a{i}", real=True) for i in range(len(symbols))]
+def _evaluator(quantity: sp.Expr, renamed: dict, position: dict) -> tuple[Callable, list[int]]:
+    """An mpmath function for ``quantity`` and the positions of the arguments it takes (only
+    the variables it has: lambdify's cost grows with the number of arguments).  The function
+    always fails if SymPy found the quantity infinite or undefined everywhere (``x/0`` is
+    ``zoo*x``) or cannot print it."""
     with sp.evaluate(False):
-        quantity = quantity.xreplace(dict(zip(symbols, safe)))
+        quantity = quantity.xreplace(renamed)
     quantity = prepare_for_evaluation(quantity)
     if quantity.has(sp.zoo, sp.nan):
-        return _nowhere
+        return _nowhere, []
+    used = sorted(quantity.free_symbols & position.keys(), key=position.__getitem__)
     try:
-        return sp.lambdify(safe, quantity, modules=_MPMATH, printer=_PRINTER, docstring_limit=0)
-    except (KeyError, TypeError, NameError, SyntaxError):
-        return _nowhere
+        function = sp.lambdify(used, quantity, modules=_MPMATH, printer=_PRINTER, docstring_limit=0,
+                               cse=_shallow_steps)
+    except (KeyError, TypeError, NameError):
+        return _nowhere, []
+    return function, [position[s] for s in used]
+
+
+# Printing recurses through an expression, and Python's parser refuses more than 200
+# nested parentheses: every step this many levels above the last named one is named.
+_MOST_LEVELS = 12
+
+
+def _shallow_steps(expr: sp.Expr) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
+    """``expr`` as named steps, for lambdify's ``cse`` argument: each subexpression that
+    occurs more than once is computed once, and no step is more than ``_MOST_LEVELS``
+    deep.  The derivative of a chain n deep repeats the chain's steps n times: named, it
+    is evaluated in time proportional to n, not n**2.
+
+    Unlike ``sympy.cse`` nothing is rewritten or re-evaluated (``x - x`` stays as written),
+    and nothing is taken out of a Piecewise, whose branches are evaluated only where
+    their condition holds.
+    """
+    order, uses = _subexpressions(expr)
+    steps: list[tuple[sp.Symbol, sp.Expr]] = []
+    written: dict[sp.Basic, sp.Basic] = {}
+    levels: dict[sp.Basic, int] = {}
+    with sp.evaluate(False):
+        for e in order:
+            args = [written.get(a, a) for a in e.args] if _opens(e) else []
+            written[e] = e.func(*args) if args and args != list(e.args) else e
+            levels[e] = 1 + max((levels.get(a, 0) for a in e.args), default=0) if args else 1
+            if isinstance(e, sp.Expr) and args and e is not expr and (
+                    uses[e] > 1 or levels[e] >= _MOST_LEVELS):
+                name = sp.Symbol(f"_s{len(steps)}", real=True)
+                steps.append((name, written[e]))
+                written[e], levels[e] = name, 0
+    return steps, written[expr]
+
+
+def _opens(e: sp.Basic) -> bool:
+    """Whether ``_shallow_steps`` looks inside ``e``."""
+    return bool(e.args) and not e.is_Atom and not isinstance(e, sp.Piecewise)
+
+
+def _subexpressions(expr: sp.Expr) -> tuple[list[sp.Basic], dict[sp.Basic, int]]:
+    """The distinct subexpressions of ``expr``, arguments before the expressions using
+    them, and how many times each is used; walked with a stack, not recursion."""
+    uses: dict[sp.Basic, int] = {expr: 1}
+    order: list[sp.Basic] = []
+    opened: set[sp.Basic] = set()
+    stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if ready:
+            order.append(e)
+        elif e not in opened:
+            opened.add(e)
+            stack.append((e, True))
+            for a in e.args if _opens(e) else ():
+                uses[a] = uses.get(a, 0) + 1
+                if a not in opened:
+                    stack.append((a, False))
+    return order, uses
 
 
 def _nowhere(*args):

@@ -6,13 +6,18 @@
     adcompile check EXPR [options]    compare with SymPy; exit 0 if it agrees
 
 Exit status: 0 success, 1 the check found a disagreement, 2 a mistake in the
-input or the options (the message says what and where; nothing is written).
+input or the options (the message says what and where; nothing is written),
+3 the check was inconclusive: SymPy could not build a reference (too slow, or
+nested too deeply for it), or some quantity could not be compared at any point
+(undefined or out of double range everywhere), and nothing disagreed (nothing is
+written).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Callable
 
 from . import __version__
 from .api import build_module, check_module, make_options
@@ -24,11 +29,13 @@ from .module import CompiledModule
 from .progress import Progress
 
 SUBCOMMANDS = ("compile", "check", "explain", "graph")
+INCONCLUSIVE = 3  # the exit status when SymPy could not build a reference to compare with
 
 _EPILOG = f"""\
 commands:
   adcompile EXPR ...         compile EXPR (also: adcompile compile EXPR ...)
-  adcompile check EXPR ...   compare value and gradient with SymPy; exit 1 if they disagree
+  adcompile check EXPR ...   compare value and gradient with SymPy; exit 1 if they disagree,
+                             3 if SymPy could not build a reference to compare with
   adcompile explain EXPR --at x=1,y=2   forward and backward tables, as in the seed
   adcompile graph EXPR --at x=1,y=2 -o graph.svg   the computation graph (.dot, .svg, .png)
 
@@ -47,7 +54,9 @@ examples:
   adcompile check "log(1 + exp(a*x)) / sqrt(x**2 + 1)"
   adcompile -- "-x**2"        (an expression starting with '-' follows --)
 
-exit status: 0 ok, 1 check failed, 2 bad input or options (nothing is written)
+exit status: 0 ok, 1 the check found a disagreement, 2 bad input or options,
+  3 the check was inconclusive (no reference, or a quantity compared nowhere); after 1, 2 or 3
+  nothing is written
 """
 
 
@@ -55,6 +64,35 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
         self.exit(2, f"adcompile: error: {message}\n")
+
+
+def _whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (None: unbounded)."""
+
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+        return value
+
+    return whole_number
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a time limit in seconds, greater than 0; ``inf`` is no limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if not value > 0:  # also nan
+        raise argparse.ArgumentTypeError(f"must be a number of seconds greater than 0 "
+                                         f"(inf for no limit), not {text}")
+    return value
 
 
 def _add_input(p: argparse.ArgumentParser) -> None:
@@ -130,7 +168,9 @@ def compile_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the module to FILE, atomically (default: standard output)")
     p.add_argument("--check", action="store_true",
-                   help="compare with SymPy first; write nothing and exit 1 if they disagree")
+                   help="compare with SymPy first; write nothing and exit 1 if they disagree, "
+                        "3 if the check is inconclusive (nothing disagrees, but SymPy could not "
+                        "build a reference or some quantity could not be compared anywhere)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--format", dest="format", action="store_true", default=None,
                      help="always run black on the output (default: only up to 2,000 lines)")
@@ -147,27 +187,33 @@ def check_parser() -> argparse.ArgumentParser:
         description="Compile EXPR, then compare its value and gradient with SymPy's "
                     "(sympy.diff) at seeded random points inside the domain. Prints the worst "
                     "absolute and relative error of each quantity. Exit status 0 if every "
-                    "relative error is at most 1e-9, else 1.",
+                    "relative error is at most 1e-9, else 1; 3 if the check is inconclusive: "
+                    "SymPy could not build a reference (past --timeout, or the expression is "
+                    "nested too deeply for it), or some quantity could not be compared at any "
+                    "point (undefined or out of double range everywhere), and nothing "
+                    "disagreed.",
     )
     _add_input(p)
     _add_selection(p)
     _add_more(p)
     p.add_argument("--backend", choices=("math", "numpy"), default="math",
                    help="check the module of this backend (default: math)")
-    p.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
-                   help="how long SymPy may take to differentiate (default: 120); past it "
-                        "the check fails and says so")
-    p.add_argument("--points", type=int, default=20, help="how many random points (default: 20)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
+                   help="how long SymPy may take to build its reference (default: 120; inf: no "
+                        "limit); past it the check is inconclusive and says so")
+    p.add_argument("--points", type=_whole_number(1), default=20,
+                   help="how many random points, at least 1 (default: 20)")
+    p.add_argument("--seed", type=_whole_number(), default=0, help="random seed (default: 0)")
     return p
 
 
-def _seeing_parser(prog: str, description: str) -> argparse.ArgumentParser:
+def _seeing_parser(prog: str, description: str, shown_in: str) -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description=description)
     _add_input(p)
     p.add_argument("--at", metavar="A=1,B=2", help="the point: a number for every variable")
-    p.add_argument("--name", default="f", help="the output's name in the tables (default: f)")
-    p.add_argument("--digits", type=int, default=3, help="decimals shown (default: 3)")
+    p.add_argument("--name", default="f", help=f"the output's name in {shown_in} (default: f)")
+    p.add_argument("--digits", type=_whole_number(0, 17), default=3,
+                   help="decimals shown, 0 to 17 (default: 3)")
     return p
 
 
@@ -176,7 +222,7 @@ def explain_parser() -> argparse.ArgumentParser:
                        "Print the forward pass (each node's value, in topological order), the "
                        "backward pass (each adjoint, in reverse order, with every contribution "
                        "and the local derivative it was multiplied by), and the gradient beside "
-                       "central finite differences, at the point --at.")
+                       "central finite differences, at the point --at.", "the tables")
     p.add_argument("--format", choices=("text", "markdown"), default="text",
                    help="aligned text for a terminal (default) or Markdown tables")
     p.add_argument("--json", action="store_true", help="the same data as JSON, for programs")
@@ -188,11 +234,12 @@ def graph_parser() -> argparse.ArgumentParser:
                        "Draw the computation graph: forward edges black; with --at, each node's "
                        "value, its adjoint in blue, and red backward edges labelled with the "
                        "adjoint flowing back. DOT is written directly; .svg and .png need "
-                       "Graphviz's dot program.")
+                       "Graphviz's dot program.", "the drawing")
     p.add_argument("-o", "--output", metavar="FILE", required=True,
                    help="graph.dot, graph.svg or graph.png")
-    p.add_argument("--max-nodes", type=int, default=200,
-                   help="refuse larger graphs, which would be unreadable (default: 200)")
+    p.add_argument("--max-nodes", type=_whole_number(1), default=200,
+                   help="refuse larger graphs, which would be unreadable (at least 1; "
+                        "default: 200)")
     return p
 
 
@@ -202,7 +249,7 @@ def _passes(ns):
     from .parse import parse
 
     text, source = read_input(ns)
-    graph = Graph(fold=False, algebra=False)
+    graph = Graph(fold=False, algebra=False, reorder=False)  # the graph exactly as written
     program = parse(text, graph, source=source)
     if len(program.outputs) != 1:
         raise CompileError("explain and graph show one output; this program has several")
@@ -248,7 +295,7 @@ def run_compile(argv: list[str]) -> int:
         check_writable(ns.output)
     text, source = read_input(ns)
     options = make_options(ns.name, ns.args, ns.wrt, backend=ns.backend, format=ns.format,
-                           source_file=source, hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp)
+                           source_file=source, hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True)
     progress = None if ns.quiet else Progress()
     try:
         module = CompiledModule(build_module(text, options, progress))
@@ -259,6 +306,10 @@ def run_compile(argv: list[str]) -> int:
         report = check_module(text, module)
         if not ns.quiet or not report.ok:
             print(report, file=sys.stderr)
+        if report.inconclusive:
+            print("adcompile: error: the check against SymPy was inconclusive, so nothing was "
+                  "written", file=sys.stderr)
+            return INCONCLUSIVE
         if not report.ok:
             return 1
     if ns.output:
@@ -274,11 +325,11 @@ def run_check(argv: list[str]) -> int:
     ns = check_parser().parse_args(argv)
     text, source = read_input(ns)
     options = make_options(None, ns.args, ns.wrt, backend=ns.backend, source_file=source,
-                           hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp)
+                           hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True)
     module = CompiledModule(build_module(text, options))
     report = check_module(text, module, points=ns.points, seed=ns.seed, timeout=ns.timeout)
     print(report)
-    return 0 if report.ok else 1
+    return INCONCLUSIVE if report.inconclusive else 0 if report.ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:

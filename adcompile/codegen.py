@@ -119,10 +119,6 @@ class _Module:
         if callable(spelling):
             spelling = spelling(node.args)
         args = [self.operand(a) for a in node.args]
-        if self.backend.float_type and "{" in spelling and all(a.kind == CONST for a in node.args):
-            # constants that did not fold (3/0): numpy's float64 gives inf as arrays do,
-            # where Python's float operators would raise
-            args[0] = f"{self.ref(self.backend.float_type)}({args[0]})"
         if "{" not in spelling:
             fn = self.helper(spelling) if spelling.startswith("_") else self.ref(spelling)
             return ("call", fn, args)

@@ -38,6 +38,13 @@ class Options:
     jvp: bool = False
     hvp: bool = False
     source_file: str | None = None  # where the text came from, for the header
+    cli: bool = False  # from the command line: messages name --flags, else keyword=
+
+    def spelled(self, option: str, value: str | None = None) -> str:
+        """How the user wrote an option: ``--wrt 'y'`` on the command line, ``wrt='y'`` in Python."""
+        if value is None:
+            return f"--{option}" if self.cli else f"{option}="
+        return f"--{option} {shlex.quote(value)}" if self.cli else f"{option}={value!r}"
 
 
 @dataclass
@@ -69,10 +76,10 @@ class Built:
         return "\n".join("# " + h if h else "#" for h in self.header(output)) + "\n" + self.body
 
 
-def _check_identifier(name: str, what: str) -> str:
+def _check_identifier(name: str, option: str, options: Options) -> str:
     normal = normalize_name(name.strip())
     if not normal.isidentifier():
-        raise CompileError(f"{what} {name!r} is not a valid name")
+        raise CompileError(f"{options.spelled(option)} lists {name!r}, which is not a valid name")
     return normal
 
 
@@ -81,38 +88,46 @@ def resolve_interface(program: Program, options: Options) -> Interface:
     if options.args is None:
         args = program.signature if program.signature is not None else natural_sorted(used)
     else:
-        args = [_check_identifier(a, "--args name") for a in options.args]
+        flag = options.spelled("args")
+        args = [_check_identifier(a, "args", options) for a in options.args]
         counts = Counter(args)
         duplicates = sorted(a for a, n in counts.items() if n > 1)
         if duplicates:
-            raise CompileError(f"--args lists {', '.join(duplicates)} more than once")
+            raise CompileError(f"{flag} lists {', '.join(duplicates)} more than once")
         missing = [v for v in natural_sorted(used) if v not in counts]
         if missing:
-            raise CompileError(
-                f"the expression uses {', '.join(missing)}, which --args does not list")
+            raise CompileError(f"the expression uses {', '.join(missing)}, which {flag} does not list")
         steps = [a for a in args if a in program.steps]
         if steps:
-            raise CompileError(f"--args lists {', '.join(steps)}, which the program assigns")
+            raise CompileError(f"{flag} lists {', '.join(steps)}, which the program assigns")
     python_args = _python_names(args)
     if options.wrt is None:
         wrt = list(args)
     else:
-        by_python = dict(zip(python_args, args))
-        arg_set = set(args)
-        wrt, seen = [], set()
-        for w in options.wrt:
-            name = _check_identifier(w, "--wrt name")
-            name = by_python.get(name, name)
-            if name not in arg_set:
-                shown = ", ".join(args[:20]) + (", ..." if len(args) > 20 else "")
-                raise CompileError(f"--wrt names {w!r}, which is not an argument "
-                                   f"(the arguments are {shown or 'none'})")
-            if name in seen:
-                raise CompileError(f"--wrt lists {w!r} more than once")
-            wrt.append(name)
-            seen.add(name)
+        wrt = _resolve_wrt(options, args, python_args)
     python_of = dict(zip(args, python_args))
     return Interface(args, python_args, wrt, [python_of[w] for w in wrt])
+
+
+def _resolve_wrt(options: Options, args: list[str], python_args: list[str]) -> list[str]:
+    by_python = dict(zip(python_args, args))
+    arg_set = set(args)
+    if not options.wrt:
+        raise CompileError(f"{options.spelled('wrt')} names no argument; name at least one, or "
+                           "leave it out to differentiate with respect to every argument")
+    wrt, seen = [], set()
+    for w in options.wrt:
+        name = _check_identifier(w, "wrt", options)
+        name = by_python.get(name, name)
+        if name not in arg_set:
+            shown = ", ".join(args[:20]) + (", ..." if len(args) > 20 else "")
+            raise CompileError(f"{options.spelled('wrt')} names {w!r}, which is not an argument "
+                               f"(the arguments are {shown or 'none'})")
+        if name in seen:
+            raise CompileError(f"{options.spelled('wrt')} lists {w!r} more than once")
+        wrt.append(name)
+        seen.add(name)
+    return wrt
 
 
 def _python_names(args: list[str]) -> list[str]:
@@ -128,12 +143,25 @@ def _python_names(args: list[str]) -> list[str]:
     return names
 
 
-def check_function_name(name: str) -> str:
-    normal = _check_identifier(name, "--name")
+# module-level names a generated function must not take (nor a dunder, __name__ ...):
+# the module's constants and the modules its helpers refer to by name
+MODULE_NAMES = ("math", "np", "numpy", "ARGS", "WRT", "OUTPUTS", "HESSIAN_NONZERO",
+                "JACOBIAN_NONZERO")
+
+
+def check_function_name(name: str, options: Options | None = None) -> str:
+    """The function name as generated code spells it, or a ``CompileError``.
+
+    Private names (``_loss``) are fine: the function names are reserved before
+    the helpers (``_relu``, ``_sum_to``, ...) are named, so a helper gives way.
+    """
+    options = options or Options()
+    shown = options.spelled("name", name)
+    normal = _check_identifier(name, "name", options)
     if is_reserved_word(normal) or python_name(normal) != normal:
-        raise CompileError(f"--name {name!r} is a Python keyword; choose another name")
-    if normal in ("math", "np", "numpy", "ARGS", "WRT") or normal.startswith("_"):
-        raise CompileError(f"--name {name!r} would clash with a name the module defines; "
+        raise CompileError(f"{shown} is a Python keyword; choose another name")
+    if normal in MODULE_NAMES or (normal.startswith("__") and normal.endswith("__")):
+        raise CompileError(f"{shown} would clash with a name the module defines; "
                            "choose another name")
     return normal
 
@@ -146,17 +174,18 @@ def build(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Built:
     """Differentiate ``program`` and generate its module."""
-    name = check_function_name(options.name)
+    name = check_function_name(options.name, options)
     backend = get_backend(options.backend)
     iface = resolve_interface(program, options)
     several = len(program.outputs) > 1
     if several and (options.hessian or options.hvp):
-        raise CompileError("--hessian and --hvp need a single output; this program has "
+        raise CompileError(f"{options.spelled('hessian')} and {options.spelled('hvp')} need a "
+                           "single output; this program has "
                            f"{len(program.outputs)} (use the Jacobian functions)")
-    reduced = _check_backend(program, backend)
+    reduced = _check_backend(program, backend, options)
     request = Request(name, graph, list(program.outputs), [graph.var(a) for a in iface.args],
                       [graph.var(w) for w in iface.wrt], options.hessian, options.jvp, options.hvp,
-                      arrays=reduced)
+                      arrays=reduced, elementwise=backend.name == "numpy" and not reduced)
     param_names = dict(zip((n.id for n in request.params), iface.python_args))
     taken = set(iface.python_args)
     if options.jvp or options.hvp:
@@ -182,15 +211,16 @@ def build(
     return built
 
 
-def _check_backend(program: Program, backend) -> bool:
+def _check_backend(program: Program, backend, options: Options) -> bool:
     """Refuse ops the backend cannot print; say whether the output is reduced."""
     reduced = False
     for node in reachable(program.outputs):
         if node.op is None:
             continue
         if backend.name not in node.op.backends:
-            raise CompileError(f"{node.op.name}() reduces an array, which needs --backend numpy "
-                               f"(backend={backend.name!r} works on one point at a time)")
+            raise CompileError(f"{node.op.name}() reduces an array, which needs "
+                               f"{options.spelled('backend', 'numpy')} (the {backend.name} "
+                               "backend works on one point at a time)")
         reduced = reduced or node.op.reduction
     return reduced
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import textwrap
 
 from .errors import CompileError
-from .explain import Passes, names_of
+from .explain import SINGULAR_NOTE, Passes, names_of
 from .graph import APPLY, CONST, Node, reachable
 from .tables import number
 
@@ -54,6 +55,9 @@ def to_dot(output: Node, output_name: str, passes: Passes | None = None, digits:
             lines.append(f"  n{arg.id} -> n{node.id} [color=black];")
     if passes:
         lines += _backward_edges(order, names, backward, digits)
+    if passes and passes.singular:
+        note = "\\n".join(_quote(line)[1:-1] for line in textwrap.wrap(SINGULAR_NOTE, 80))
+        lines.append(f'  label="{note}"; labelloc=b; fontsize=10;')
     lines.append("}")
     return "\n".join(lines) + "\n"
 

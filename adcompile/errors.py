@@ -34,6 +34,30 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
+def line_and_column(text: str, pos: int) -> tuple[int, int]:
+    """The 1-based line and column of offset ``pos`` in ``text``."""
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def caret_padding(shown: str) -> str:
+    """Blanks as wide as ``shown`` on a terminal, so a caret after them lines up.
+
+    Tabs are kept as tabs (they expand to the same tab stop as in the line
+    above), East Asian wide characters take two columns and combining marks
+    none.
+    """
+    out = []
+    for ch in shown:
+        if ch == "\t":
+            out.append("\t")
+        elif unicodedata.category(ch) in ("Mn", "Me"):
+            continue
+        else:
+            out.append("  " if unicodedata.east_asian_width(ch) in ("W", "F") else " ")
+    return "".join(out)
+
+
 class ParseError(AdcompileError):
     """A mistake in the expression text, with its position.
 
@@ -45,16 +69,14 @@ class ParseError(AdcompileError):
         self.text = text
         self.pos = max(0, min(pos, len(text)))
         self.source = source
-        self.line = text.count("\n", 0, self.pos) + 1
-        self.column = self.pos - (text.rfind("\n", 0, self.pos) + 1) + 1
+        self.line, self.column = line_and_column(text, self.pos)
         super().__init__(self.render())
 
     def render(self) -> str:
-        where = f"line {self.line}, column {self.column}"
         if self.source:
             head = f"{self.source}:{self.line}:{self.column}: {self.message}"
         else:
-            head = f"{self.message} (at {where})"
+            head = f"line {self.line}, column {self.column}: {self.message}"
         return head + "\n" + self.excerpt()
 
     def excerpt(self) -> str:
@@ -70,4 +92,4 @@ class ParseError(AdcompileError):
         suffix = "..." if len(line) > col + _WINDOW else ""
         line = line[: col + _WINDOW]
         shown = visible(prefix + line[:col])
-        return f"    {shown}{visible(line[col:])}{suffix}\n    {' ' * len(shown)}^"
+        return f"    {shown}{visible(line[col:])}{suffix}\n    {caret_padding(shown)}^"

@@ -53,6 +53,20 @@ class Passes:
     gradient: dict[str, float]
     finite_difference: dict[str, float]
 
+    @property
+    def singular(self) -> bool:
+        """Whether some number in the tables is inf or nan (a singular point)."""
+        numbers = [s.value for s in self.forward] + [s.adjoint for s in self.backward]
+        numbers += [c.local for s in self.backward for c in s.contributions]
+        numbers += list(self.gradient.values()) + list(self.finite_difference.values())
+        return not all(math.isfinite(x) for x in numbers)
+
+
+SINGULAR_NOTE = ("note: inf or nan marks a number that is not finite at this point: a step "
+                 "divides by zero, leaves its function's domain or overflows, as doubles do "
+                 "(the generated math-backend code raises there; numpy gives inf or nan).")
+FINITE_DIFFERENCE_NOTE = "A finite difference is nan where a neighbouring point is outside the domain."
+
 
 def parse_point(text: str, variables: list[str]) -> dict[str, float]:
     """``--at a=1,b=2.5`` as a dict; every variable must be given a number."""
@@ -65,6 +79,8 @@ def parse_point(text: str, variables: list[str]) -> dict[str, float]:
             number = float(value)
         except ValueError:
             raise CompileError(f"--at {name.strip()}={value.strip()!r} is not a number") from None
+        if name.strip() in point:
+            raise CompileError(f"--at gives {name.strip()} twice")
         point[name.strip()] = number
     missing = [v for v in variables if v not in point]
     if missing:
@@ -102,8 +118,11 @@ def definition(node: Node, names: dict[int, str]) -> str:
     return f"{node.op.name}({', '.join(args)})"
 
 
-def local_derivatives(node: Node, args: list[float], value: float) -> list[float]:
-    """d node / d each argument at these numbers, from the op's own derivative rule."""
+def local_derivatives(node: Node, args: list[float], value: float, ieee: bool = False) -> list[float]:
+    """d node / d each argument at these numbers, from the op's own derivative rule.
+
+    Where the rule divides by zero or leaves a function's domain, this raises as
+    ``math`` does; with ``ieee`` it gives what doubles give instead (inf, nan)."""
     g = Graph()
     consts = [g.const(a) for a in args]
     entries = node.op.d(g, g(node.op.name, *consts) if math.isfinite(value) else g.const(value), *consts)
@@ -113,8 +132,30 @@ def local_derivatives(node: Node, args: list[float], value: float) -> list[float
             out.append(0.0)
         else:
             local = entry(g.const(1.0)) if callable(entry) else g.lift(entry)
-            out.append(evaluate([local])[local.id])
+            out.append(evaluate_ieee([local])[local.id] if ieee else evaluate([local])[local.id])
     return out
+
+
+def ieee_value(node: Node, args: list[float]) -> float:
+    """The op's value, or what IEEE doubles give where ``math`` raises: +-inf at a
+    pole or on overflow, nan outside the domain or for 0/0."""
+    try:
+        return node.op.value(*args)
+    except ZeroDivisionError:
+        if node.op.name != "div":
+            return math.inf  # pow(0, -n)
+        a, b = args
+        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        return math.nan
+
+
+def evaluate_ieee(outputs: list[Node], point: dict[str, float] | None = None) -> dict[int, float]:
+    """Every needed node's value, as ``graph.evaluate`` but never raising: a
+    singular step gives inf or nan, which flows on as it does in doubles."""
+    return evaluate(outputs, point, apply=ieee_value)
 
 
 def has_singular_step(outputs: list[Node], point: dict[str, float]) -> bool:
@@ -139,22 +180,13 @@ def has_singular_step(outputs: list[Node], point: dict[str, float]) -> bool:
     return False
 
 
-def values_at(output: Node, point: dict[str, float]) -> dict[int, float]:
-    """Every node's value at ``point``; a domain error is a user's mistake here."""
-    try:
-        return evaluate([output], point)
-    except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        op = getattr(exc, "__notes__", ["the expression"])[-1]
-        raise CompileError(f"{op} is undefined at this point ({exc})") from None
-
-
 def trace_passes(program: Program, point: dict[str, float], output_name: str) -> Passes:
     if len(program.outputs) != 1:
         raise CompileError("explain shows one output; this program has several")
     output = program.outputs[0]
     order = reachable([output])
     names = names_of(order, output, output_name)
-    values = values_at(output, point)
+    values = evaluate_ieee([output], point)
     steps = {n.id: Step(names[n.id], n.op.name, definition(n, names), values[n.id])
              for n in order if n.kind == APPLY}
     adjoint = {output.id: 1.0}
@@ -163,7 +195,7 @@ def trace_passes(program: Program, point: dict[str, float], output_name: str) ->
         if node.kind != APPLY or node.id not in adjoint:
             continue
         steps[node.id].adjoint = adjoint[node.id]
-        locals_ = local_derivatives(node, [values[a.id] for a in node.args], values[node.id])
+        locals_ = local_derivatives(node, [values[a.id] for a in node.args], values[node.id], ieee=True)
         for arg, local in zip(node.args, locals_):
             if arg.kind == CONST:
                 continue
@@ -191,4 +223,4 @@ def finite_difference(output: Node, point: dict[str, float], name: str) -> float
     up, down = dict(point), dict(point)
     up[name] += h
     down[name] -= h
-    return (values_at(output, up)[output.id] - values_at(output, down)[output.id]) / (2 * h)
+    return (evaluate_ieee([output], up)[output.id] - evaluate_ieee([output], down)[output.id]) / (2 * h)

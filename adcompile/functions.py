@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .autodiff import forward, reverse
 from .codegen import FunctionSpec
-from .graph import Graph, Node
+from .graph import Graph, Node, reachable
 
 
 @dataclass
@@ -45,13 +45,51 @@ class Request:
     jvp: bool = False
     hvp: bool = False
     arrays: bool = False  # numpy code whose output is reduced: adjoints take their node's shape
+    elementwise: bool = False  # numpy code, not reduced: derivatives take the arguments' shape
     direction: list[Node] = field(default_factory=list)  # v_..., one per WRT
     cotangents: list[Node] = field(default_factory=list)  # c_..., one per output
     constants: list[tuple[str, tuple]] = field(default_factory=list)
 
 
-def _spec(request: Request, *args, **kwargs) -> FunctionSpec:
-    return FunctionSpec(*args, primal=tuple(request.outputs), **kwargs)
+def _spec(request: Request, name: str, params: list[Node], returns, *args,
+          derivatives: bool = True, **kwargs) -> FunctionSpec:
+    if request.elementwise and derivatives:
+        value, *rest = returns
+        returns = (value, *_broadcast_all(request.graph, tuple(rest), params))
+    return FunctionSpec(name, params, returns, *args, primal=tuple(request.outputs), **kwargs)
+
+
+def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
+    """Elementwise derivatives (numpy, no reduction) in the broadcast shape of all the
+    parameters: each entry that does not depend on every parameter (a constant, or
+    ``w`` for d/dx of ``x*w``) is broadcast against the parameters it misses."""
+    leaves = [graph.lift(x) for x in _flatten(structure)]
+    bit = {p.id: 1 << k for k, p in enumerate(params)}
+    depends: dict[int, int] = {}
+    for node in reachable(leaves):
+        depends[node.id] = bit.get(node.id, 0)
+        for arg in node.args:
+            depends[node.id] |= depends[arg.id]
+    widened = {}
+    for leaf in leaves:
+        node = leaf
+        for param in params:
+            if not depends[leaf.id] & bit[param.id]:
+                node = graph("broadcast", node, param)
+        widened[leaf.id] = node
+    return _rebuild(structure, lambda x: widened[graph.lift(x).id])
+
+
+def _flatten(structure) -> list:
+    if isinstance(structure, tuple):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    return [structure]
+
+
+def _rebuild(structure, leaf_map):
+    if isinstance(structure, tuple):
+        return tuple(_rebuild(item, leaf_map) for item in structure)
+    return leaf_map(structure)
 
 
 def _or_zero(nodes) -> tuple:
@@ -85,7 +123,8 @@ def _nonzero(matrix: list[list]) -> tuple:
 def build_functions(request: Request, progress=None) -> list[FunctionSpec]:
     name = request.name
     docs = "Value of {}." if len(request.outputs) == 1 else "Values of {}'s outputs, in the order of OUTPUTS."
-    functions = [_spec(request, name, request.params, _value(request), docs.format(name))]
+    functions = [_spec(request, name, request.params, _value(request), docs.format(name),
+                       derivatives=False)]
     if len(request.outputs) == 1:
         functions += _single_output(request, progress)
     else:

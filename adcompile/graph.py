@@ -16,13 +16,16 @@ so graphs of 10^5 and more nodes are fine.
 
 Node overloads ``+ - * / **`` (with the reflected forms), as the seed's does,
 so derivative rules, and traced Python functions, read as ordinary arithmetic.
+Everything else a Python function might do with a number (branch on it,
+round it, index with it, hand it to NumPy) either maps to an op or raises
+``TracingError`` saying what to write instead: never a silent wrong answer.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .errors import AdcompileError
 from .ops import OPS, Op
@@ -31,14 +34,31 @@ CONST, VAR, APPLY = 0, 1, 2
 
 
 class TracingError(AdcompileError, TypeError):
-    """A traced value was used where a concrete number is needed."""
+    """A traced value was used in a way a graph cannot record: where a concrete number
+    is needed (branching, float(), indexing), or with something that is not a number."""
 
 
+_NO_NUMBER = (
+    "while adcompile traces a function, it runs it once on graph nodes to record its steps, "
+    "so a traced value has no concrete number yet"
+)
 _BRANCH_HELP = (
-    "adcompile builds a graph of the whole computation, so a traced value has no "
-    "concrete number yet, and code that branches on it cannot be compiled into "
-    "straight-line code. Write the choice as an op instead: max(a, b), min(a, b), "
-    "relu(x) or abs(x)."
+    f"{_NO_NUMBER}, and code that branches on it cannot be compiled into straight-line code. "
+    "Write the choice as an op instead: adcompile.max(a, b), adcompile.min(a, b), "
+    "adcompile.relu(x) or abs(x)."
+)
+_COMPARE_HELP = (
+    " (The builtins max() and min() compare their arguments, so they branch too: "
+    "use adcompile.max and adcompile.min.)"
+)
+_ONE_NUMBER = (
+    "each argument of a traced function is a single number, not a sequence or an array. "
+    "Give each number its own parameter (def f(x0, x1): ...); arrays of traced values are "
+    "not supported yet."
+)
+_ROUNDING = (
+    "rounding has no useful derivative (it is 0 almost everywhere), so adcompile has no such "
+    "op. Leave the value unrounded, or round what the compiled function returns."
 )
 
 
@@ -101,7 +121,9 @@ class Node:
     def __rtruediv__(self, other):
         return self.graph("div", other, self)
 
-    def __pow__(self, other):
+    def __pow__(self, other, modulo=None):
+        if modulo is not None:
+            raise TracingError(f"pow(x, y, modulo) of a traced adcompile value: {_ROUNDING}")
         return self.graph("pow", self, other)
 
     def __rpow__(self, other):
@@ -118,53 +140,136 @@ class Node:
 
     # --- a traced value has no concrete number: say so instead of guessing ---
     def _refuse(self, what: str):
-        raise TracingError(f"{what} of a traced adcompile value. {_BRANCH_HELP}")
+        raise TracingError(f"{what} of a traced adcompile value: {_BRANCH_HELP}")
+
+    def _compare(self, symbol: str):
+        raise TracingError(f"Comparing ({symbol}) a traced adcompile value: "
+                           f"{_BRANCH_HELP}{_COMPARE_HELP}")
 
     def __bool__(self):
-        self._refuse("Branching on (or bool() of)")
+        self._refuse("Branching on (if, while, and, or, not, bool())")
 
     def __float__(self):
         raise TracingError(
-            "float() of a traced adcompile value: it has no concrete number while the "
-            "function is traced. math.sin(x) and friends call float(); use adcompile.sin(x), "
-            "adcompile.exp(x), ... instead, which build the graph.")
+            f"float() of a traced adcompile value: {_NO_NUMBER}. math.sin(x) and friends "
+            "call float(); use adcompile.sin(x), adcompile.exp(x), ... instead, which build "
+            "the graph.")
+
+    def __complex__(self):
+        raise TracingError(
+            "complex() (or a cmath function) of a traced adcompile value: adcompile works "
+            "with real numbers; use adcompile.sin(x), adcompile.exp(x), ... instead.")
 
     def __int__(self):
-        self._refuse("int()")
+        raise TracingError(f"int() of a traced adcompile value: {_ROUNDING}")
+
+    def __round__(self, ndigits=None):
+        raise TracingError(f"round() of a traced adcompile value: {_ROUNDING}")
+
+    def __trunc__(self):
+        raise TracingError(f"math.trunc() of a traced adcompile value: {_ROUNDING}")
+
+    def __floor__(self):
+        raise TracingError(f"math.floor() of a traced adcompile value: {_ROUNDING}")
+
+    def __ceil__(self):
+        raise TracingError(f"math.ceil() of a traced adcompile value: {_ROUNDING}")
 
     def __index__(self):
-        self._refuse("Using as an index")
+        raise TracingError(
+            "Using a traced adcompile value as an index or a count (seq[x], range(x)): the "
+            "position or count would depend on the value, which straight-line code cannot do, "
+            "and a traced value stands for a real number, not an integer. Index and count with "
+            "Python integers only.")
+
+    def __getitem__(self, key):
+        raise TracingError(f"Indexing a traced adcompile value (x[...]): {_ONE_NUMBER}")
+
+    def __iter__(self):
+        raise TracingError(f"Iterating over (or unpacking) a traced adcompile value: {_ONE_NUMBER}")
+
+    def __len__(self):
+        raise TracingError(f"len() of a traced adcompile value: {_ONE_NUMBER}")
 
     def __lt__(self, other):
-        self._refuse("Comparing (<)")
+        self._compare("<")
 
     def __le__(self, other):
-        self._refuse("Comparing (<=)")
+        self._compare("<=")
 
     def __gt__(self, other):
-        self._refuse("Comparing (>)")
+        self._compare(">")
 
     def __ge__(self, other):
-        self._refuse("Comparing (>=)")
+        self._compare(">=")
 
     def __eq__(self, other):
-        self._refuse("Comparing (==)")
+        self._compare("==")
 
     def __ne__(self, other):
-        self._refuse("Comparing (!=)")
+        self._compare("!=")
 
     def __hash__(self):
         return id(self)
 
+    def __format__(self, spec: str) -> str:
+        if spec:
+            raise TracingError(
+                f"Formatting a traced adcompile value with {spec!r}: {_NO_NUMBER}. Format the "
+                "numbers the compiled function returns instead.")
+        return repr(self)
+
     def __floordiv__(self, other):
-        raise TracingError("Floor division (//) is not differentiable; use / instead.")
+        raise TracingError(f"Floor division (//) of a traced adcompile value: {_ROUNDING} "
+                           "For division, use /.")
 
     __rfloordiv__ = __floordiv__
 
+    def __divmod__(self, other):
+        raise TracingError(f"divmod() of a traced adcompile value: {_ROUNDING}")
+
+    __rdivmod__ = __divmod__
+
     def __mod__(self, other):
-        raise TracingError("The % operator is not supported on traced values.")
+        raise TracingError(f"The % operator on a traced adcompile value (it rounds): {_ROUNDING}")
 
     __rmod__ = __mod__
+
+    def __matmul__(self, other):
+        raise TracingError("The @ operator (matrix product) on a traced adcompile value: each "
+                           "traced value is a single number; use * to multiply.")
+
+    __rmatmul__ = __matmul__
+
+    def __xor__(self, other):
+        raise TracingError("The ^ operator on a traced adcompile value: in Python, ^ is bitwise "
+                           "xor, not a power (only adcompile's expression language reads ^ as "
+                           "**). Write x**2 for a power.")
+
+    __rxor__ = __xor__
+
+    def _bitwise(self, *other):
+        raise TracingError("A bitwise operator (& | ~ << >>) on a traced adcompile value: traced "
+                           "values are real numbers, and bitwise operators work on integers.")
+
+    __and__ = __rand__ = __or__ = __ror__ = __invert__ = _bitwise
+    __lshift__ = __rlshift__ = __rshift__ = __rrshift__ = _bitwise
+
+    # --- NumPy calls these instead of converting the node (trace.py maps or refuses) ---
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .trace import numpy_ufunc
+
+        return numpy_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .trace import numpy_function
+
+        return numpy_function(func, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        from .trace import refuse_numpy_array
+
+        refuse_numpy_array()
 
 
 def _const_key(value: float) -> str:
@@ -175,10 +280,12 @@ def _const_key(value: float) -> str:
 class Graph:
     """A store of interned nodes, with construction-time simplification."""
 
-    def __init__(self, *, cse: bool = True, fold: bool = True, algebra: bool = True):
+    def __init__(self, *, cse: bool = True, fold: bool = True, algebra: bool = True,
+                 reorder: bool = True):
         self.cse = cse
         self.fold = fold
         self.algebra = algebra
+        self.reorder = reorder  # put commutative operands in one order (x*y is y*x)
         self.nodes: list[Node] = []
         self._interned: dict[tuple, Node] = {}
 
@@ -205,14 +312,19 @@ class Graph:
                 raise ValueError("cannot mix nodes from two different graphs")
             return x
         if isinstance(x, numbers.Real) and not isinstance(x, bool):
-            return self.const(float(x))
-        raise TypeError(f"cannot use {type(x).__name__} {x!r} in an adcompile expression")
+            try:
+                return self.const(float(x))
+            except OverflowError:
+                raise TracingError(f"a number of {len(str(abs(int(x))))} digits is too large "
+                                   "for a double, which the compiled code computes with") from None
+        raise TracingError(f"cannot use a {type(x).__name__} in an adcompile expression: only "
+                           "numbers and traced values mix (each traced value is a single number)")
 
     def __call__(self, opname: str, *args) -> Node:
         """Apply an op: fold, simplify, intern.  The one way op nodes are made."""
         op = OPS[opname]
         nodes = tuple([a if type(a) is Node and a.graph is self else self.lift(a) for a in args])
-        if op.commutative and len(nodes) == 2:
+        if op.commutative and self.reorder and len(nodes) == 2:
             a, b = nodes
             if _commutative_order(b) < _commutative_order(a):
                 nodes = (b, a)
@@ -266,11 +378,13 @@ def reachable(outputs: Iterable[Node]) -> list[Node]:
     return [seen[i] for i in sorted(seen)]
 
 
-def evaluate(outputs: Iterable[Node], point: dict[str, float] | None = None) -> dict[int, float]:
+def evaluate(outputs: Iterable[Node], point: dict[str, float] | None = None,
+             apply: Callable[[Node, list[float]], float] | None = None) -> dict[int, float]:
     """Every needed node's value by each op's own value rule, variables from ``point``.
 
     Errors are the value rules' own (``ValueError`` for ``log(-1)``, as ``math``),
-    with the failing op's name added as a note.
+    with the failing op's name added as a note.  ``apply(node, argument values)``,
+    if given, computes an op node's value instead of its value rule.
     """
     point = point or {}
     values: dict[int, float] = {}
@@ -279,6 +393,8 @@ def evaluate(outputs: Iterable[Node], point: dict[str, float] | None = None) -> 
             values[node.id] = node.value
         elif node.kind == VAR:
             values[node.id] = point[node.value]
+        elif apply is not None:
+            values[node.id] = apply(node, [values[a.id] for a in node.args])
         else:
             try:
                 values[node.id] = node.op.value(*(values[a.id] for a in node.args))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
+import linecache
 from types import ModuleType
 
 from .compiler import Built
@@ -18,20 +19,28 @@ from .fileio import write_atomic
 
 
 class _TextLoader(importlib.abc.SourceLoader):
-    def __init__(self, name: str, text: str):
-        self.name, self.text = name, text
+    def __init__(self, filename: str, text: str):
+        self.filename, self.text = filename, text
 
     def get_filename(self, fullname: str) -> str:
-        return f"<adcompile {self.name}>"
+        return self.filename
 
     def get_data(self, path: str) -> bytes:
         return self.text.encode("utf-8")
 
 
 def load_source(text: str, name: str = "generated") -> ModuleType:
-    """Import generated source text as a module object."""
+    """Import generated source text as a module object.
+
+    The text is registered with ``linecache`` under the module's file name
+    (``<adcompile f 1a2b3c4d5e6f>``, unique per text), as ``sympy.lambdify``
+    does, so tracebacks show the generated line and ``inspect.getsource``
+    and debuggers find the source.
+    """
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
-    loader = _TextLoader(name, text)
+    filename = f"<adcompile {name} {digest}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    loader = _TextLoader(filename, text)
     spec = importlib.util.spec_from_loader(f"adcompile_generated_{digest}", loader)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
@@ -56,11 +65,13 @@ class CompiledModule:
 
     @property
     def ARGS(self) -> tuple:
-        return tuple(self._built.interface.python_args)
+        """The module's own ``ARGS``: the very strings of the parameter names, so
+        ``f(**dict(zip(m.ARGS, values)))`` matches keywords by identity (fast)."""
+        return self.module.ARGS
 
     @property
     def WRT(self) -> tuple:
-        return tuple(self._built.interface.python_wrt)
+        return self.module.WRT
 
     @property
     def module(self) -> ModuleType:

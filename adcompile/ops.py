@@ -137,14 +137,15 @@ OPS_LIST = [
        commutative=True, language=False),
     Op("div", 2, operator.truediv,
        lambda g, y, a, b: (lambda v: v / b, lambda v: -(v / b) * y),
-       "{0} / {1}", "{0} / {1}", _div_sympy, (_ANY, _POS), language=False),
+       "{0} / {1}", "divide", _div_sympy, (_ANY, _POS), language=False,
+       doc="np.divide on the numpy backend: inf and a RuntimeWarning at 0, for Python floats too"),
     Op("neg", 1, operator.neg, lambda g, y, a: (-1.0,),
        "-{0}", "-{0}", lambda a: -a, (_ANY,), language=False),
     Op("pow", 2, math.pow,
        lambda g, y, a, b: (lambda v: v * (b * a ** (b - 1.0)),
                            lambda v: v * y * g("log", a)),
-       _pow_spelling("pow"), _pow_spelling("power"), sp.Pow, (_POS, _ANY),
-       doc="pow(x, y) is x**y"),
+       _pow_spelling("pow"), "power", sp.Pow, (_POS, _ANY),
+       doc="pow(x, y) is x**y; np.power on the numpy backend, for Python floats too"),
     # --- exponentials and logarithms ---
     Op("exp", 1, math.exp, lambda g, y, x: (y,), "exp", "exp", sp.exp, (_ANY,)),
     Op("expm1", 1, math.expm1, lambda g, y, x: (y + 1.0,), "expm1", "expm1",
@@ -228,7 +229,7 @@ OPS_LIST = [
        lambda x: x, (_ANY,), doc="the mean of every element (numpy backend)",
        backends=("numpy",), reduction=True),
     # --- internal: built by reverse mode over arrays, never written by users ---
-    Op("size", 1, lambda x: 1.0, lambda g, y, x: (None,), None, "size", lambda x: sp.S.One,
+    Op("size", 1, lambda x: 1.0, lambda g, y, x: (None,), None, "_size", lambda x: sp.S.One,
        (_ANY,), language=False, backends=("numpy",)),
     # sum_to(d, x, like): an adjoint d, standing for an array of the shape of d
     # broadcast with like, summed down to the shape of x.  Its derivative rule is
@@ -238,6 +239,13 @@ OPS_LIST = [
        lambda g, y, d, x, like: (lambda v: g("sum_to", v, x, like), None, None),
        None, "_sum_to", lambda d, x, like: d, (_ANY, _ANY, _ANY), language=False,
        backends=("numpy",), doc="an adjoint brought to the shape of x"),
+    # broadcast(d, like): d given the shape of d and like broadcast together.  An
+    # elementwise derivative that does not depend on every argument (a constant,
+    # or one argument) still has the shape of all of them broadcast.
+    Op("broadcast", 2, lambda d, like: d,
+       lambda g, y, d, like: (lambda v: g("broadcast", v, like), None),
+       None, "_broadcast", lambda d, like: d, (_ANY, _ANY), language=False,
+       backends=("numpy",), doc="a derivative given the arguments' broadcast shape"),
 ]
 
 OPS: dict[str, Op] = {op.name: op for op in OPS_LIST}

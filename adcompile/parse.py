@@ -23,8 +23,9 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from .errors import ParseError
+from .errors import ParseError, line_and_column
 from .graph import APPLY, Graph, Node
 from .language import CONSTANTS, FUNCTIONS
 
@@ -175,9 +176,10 @@ class _Frame:
     """An open parenthesis, or a call whose arguments are being read."""
 
     kind: str  # "paren" or "call"
-    pos: int
+    pos: int  # of the '(' or of the function's name
     name: str = ""
     operands_before: int = 0
+    open_pos: int = -1  # of the '(' (a call's is after its name)
 
 
 class _ExpressionParser:
@@ -231,13 +233,14 @@ class _ExpressionParser:
             self.operands.append(self.g.const(float(tok.text.replace("_", ""))))
             return i + 1, False
         if tok.kind == NAME and nxt is not None and nxt.kind == OP and nxt.text == "(":
-            self._open_call(tok)
+            self._open_call(tok, nxt)
             return i + 2, True
         if tok.kind == NAME:
             self.operands.append(self.p.resolve_name(tok))
             return i + 1, False
         if tok.kind == OP and tok.text == "(":
-            self.stack.append(_Frame("paren", tok.pos, operands_before=len(self.operands)))
+            frame = _Frame("paren", tok.pos, operands_before=len(self.operands), open_pos=tok.pos)
+            self.stack.append(frame)
             return i + 1, True
         if tok.kind == OP and tok.text == "-":
             self.stack.append(("neg", tok.pos))
@@ -255,12 +258,12 @@ class _ExpressionParser:
             raise self.error("'=' is not expected here", tok.pos)
         raise self.error(f"a value is expected here, not '{tok.text}'", tok.pos)
 
-    def _open_call(self, tok: Token) -> None:
+    def _open_call(self, tok: Token, paren: Token) -> None:
         if tok.text not in FUNCTIONS:
             hint = difflib.get_close_matches(tok.text, list(FUNCTIONS), n=1, cutoff=0.6)
             suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
             raise self.error(f"unknown function '{tok.text}'{suggestion}", tok.pos)
-        self.stack.append(_Frame("call", tok.pos, tok.text, len(self.operands)))
+        self.stack.append(_Frame("call", tok.pos, tok.text, len(self.operands), paren.pos))
 
     # --- operators ---
     def _binary(self, tok: Token) -> None:
@@ -292,6 +295,7 @@ class _ExpressionParser:
         frame = self._reduce_to_frame()
         if frame is None:
             if not self.allow_tuple:
+                self.p.output_like_at.add(tok.pos)
                 raise self.error("several outputs (a, b) may only be the program's last statement", tok.pos)
             self._finish_item(toks[first_of_item:i])
             return True
@@ -321,7 +325,7 @@ class _ExpressionParser:
         frame = self._reduce_to_frame()
         if frame is not None:
             what = "'('" if frame.kind == "paren" else f"'{frame.name}('"
-            raise self.error(f"{what} is never closed", frame.pos)
+            raise self.error(f"{what} is never closed", frame.open_pos)
         self.outputs.append(self.operands.pop())
         single = len(item_tokens) == 1 and item_tokens[0].kind == NAME
         self.output_names.append(item_tokens[0].text if single else None)
@@ -342,8 +346,81 @@ class _ExpressionParser:
         return self.error(f"unexpected '{tok.text}'", tok.pos)
 
 
+class _Open(NamedTuple):
+    """An opening bracket: where it is and how to name it ("'('" or "'sin('")."""
+
+    pos: int
+    label: str
+
+
+@dataclass
+class _Join:
+    """A newline that did not end its statement: an open bracket or a trailing operator."""
+
+    first: int  # index, in the statement's tokens, of the next line's first token
+    before: Token  # the last token before the newline
+    innermost: _Open | None  # the innermost bracket open at the newline
+
+
+@dataclass
+class _Statement:
+    tokens: list[Token]
+    joins: list[_Join] = field(default_factory=list)
+    unclosed: list[_Open] = field(default_factory=list)  # brackets open at the end of the text
+
+
+def _split_statements(tokens: list[Token]) -> list[_Statement]:
+    """Split at ``;`` and at newlines outside brackets and after a complete value.
+
+    A newline inside brackets or after an operator joins the next line to the
+    statement; each such join is recorded so that an error on the joined line
+    can be blamed on the bracket or operator that caused the join.
+    """
+    statements: list[_Statement] = []
+    current, opened = _Statement([]), []
+    for tok in tokens:
+        if tok.kind == END or (not opened and tok.kind == OP and tok.text == ";"):
+            if current.joins and current.joins[-1].first == len(current.tokens):
+                current.joins.pop()  # newlines at the very end join nothing
+            if current.tokens:
+                current.unclosed = list(opened)
+                statements.append(current)
+            current = _Statement([])
+        elif tok.kind == NEWLINE:
+            if current.tokens and _newline_continues(current.tokens[-1], opened):
+                if not current.joins or current.joins[-1].first != len(current.tokens):
+                    innermost = opened[-1] if opened else None
+                    current.joins.append(_Join(len(current.tokens), current.tokens[-1], innermost))
+            elif current.tokens:
+                statements.append(current)
+                current = _Statement([])
+        else:
+            if tok.kind == OP and tok.text == "(":
+                prev = current.tokens[-1] if current.tokens else None
+                label = f"'{prev.text}('" if prev is not None and prev.kind == NAME else "'('"
+                opened.append(_Open(tok.pos, label))
+            elif tok.kind == OP and tok.text == ")" and opened:
+                opened.pop()
+            current.tokens.append(tok)
+    return statements
+
+
+def _newline_continues(last: Token, opened: list[_Open]) -> bool:
+    return bool(opened) or (last.kind == OP and last.text != ")")
+
+
+def _is_assignment(tokens: list[Token], at: int = 0) -> bool:
+    """Whether ``tokens[at:]`` starts with ``name =``."""
+    return (len(tokens) > at + 1 and tokens[at].kind == NAME
+            and tokens[at + 1].kind == OP and tokens[at + 1].text == "=")
+
+
 class Parser:
-    """Parses a whole program into one graph, statement by statement."""
+    """Parses a whole program into one graph, statement by statement.
+
+    A name assigned anywhere in the program is a step; using it before (or in)
+    its own assignment is an error, never a silent new variable.
+    """
 
     def __init__(self, text: str, graph: Graph, source: str | None = None):
         self.text = text
@@ -352,7 +429,15 @@ class Parser:
         self.steps: dict[str, Node] = {}
         self.step_pos: dict[str, int] = {}
         self.variables: dict[str, Node] = {}
-        self.first_use: dict[str, int] = {}
+        self.assigned_at: dict[str, int] = {}  # every assigned name -> its first assignment
+        self.target: Token | None = None  # the name being assigned by the current statement
+        # Where an assignment failed on what only an output may hold (its own
+        # name, a top-level comma): the sign of an output joined to it by mistake.
+        self.output_like_at: set[int] = set()
+
+    def where(self, pos: int) -> str:
+        line, column = line_and_column(self.text, pos)
+        return f"line {line}, column {column}"
 
     def resolve_name(self, tok: Token) -> Node:
         name = tok.text
@@ -360,32 +445,99 @@ class Parser:
             return self.graph.const(CONSTANTS[name])
         if name in self.steps:
             return self.steps[name]
-        self.first_use.setdefault(name, tok.pos)
+        if self.target is not None and name == self.target.text:
+            self.output_like_at.add(tok.pos)
+            raise self.lexer.error(
+                f"'{name}' is used before it is assigned (in its own assignment, at "
+                f"{self.where(self.target.pos)}; give the new value a new name)", tok.pos)
+        if name in self.assigned_at:
+            raise self.lexer.error(
+                f"'{name}' is used before it is assigned (assigned later at "
+                f"{self.where(self.assigned_at[name])})", tok.pos)
         if name not in self.variables:
             self.variables[name] = self.graph.var(name)
         return self.variables[name]
 
     def parse(self) -> Program:
-        statements = self._statements(self.lexer.tokens())
+        statements = _split_statements(self.lexer.tokens())
         if not statements:
             raise self.lexer.error("the input is empty: write an expression", len(self.text))
+        for stmt in statements:
+            if _is_assignment(stmt.tokens):
+                self.assigned_at.setdefault(stmt.tokens[0].text, stmt.tokens[0].pos)
         outputs, names = [], []
         for k, stmt in enumerate(statements):
-            last = k == len(statements) - 1
-            if len(stmt) >= 2 and stmt[0].kind == NAME and stmt[1].kind == OP and stmt[1].text == "=":
-                self._assign(stmt[0], stmt[2:], stmt[1])
-                if last:
-                    raise self.lexer.error(
-                        f"the program must end with an expression, its output (for example: {stmt[0].text})",
-                        stmt[0].pos,
-                    )
-            elif not last:
-                raise self.lexer.error(
-                    "only the last statement may be a bare expression; "
-                    "name this one (name = ...) or remove it", stmt[0].pos)
-            else:
-                outputs, names = _ExpressionParser(self, stmt, allow_tuple=True).parse()
+            try:
+                outputs, names = self._statement(stmt, last=k == len(statements) - 1)
+            except ParseError as err:
+                blamed = self._blame_join(stmt, err, last=k == len(statements) - 1)
+                if blamed is err:
+                    raise
+                raise blamed from None
         return Program(outputs, names, dict(self.steps), dict(self.variables))
+
+    def _statement(self, stmt: _Statement, last: bool) -> tuple[list[Node], list[str | None]]:
+        tokens = stmt.tokens
+        if _is_assignment(tokens):
+            self._assign(tokens[0], tokens[2:], tokens[1])
+            if last:
+                raise self._no_output(stmt)
+            return [], []
+        if not last:
+            raise self.lexer.error(
+                "only the last statement may be a bare expression; "
+                "name this one (name = ...) or remove it", tokens[0].pos)
+        return _ExpressionParser(self, tokens, allow_tuple=True).parse()
+
+    def _no_output(self, stmt: _Statement) -> ParseError:
+        """The error for a program whose last statement is an assignment."""
+        target = stmt.tokens[0]
+        hint = ""
+        operator = self._joining_operator(stmt.joins)
+        if operator is not None:
+            line, _ = line_and_column(self.text, operator.pos)
+            hint = f"; the '{operator.text}' at the end of line {line} joins the next line to this statement"
+        return self.lexer.error(
+            f"the program must end with an expression, its output (for example: {target.text}){hint}",
+            target.pos)
+
+    @staticmethod
+    def _joining_operator(joins: list[_Join]) -> Token | None:
+        """The first trailing operator that joined a line to the statement, if any."""
+        for join in joins:
+            if join.before.kind == OP and join.before.text not in ("(", ",", ")"):
+                return join.before
+        return None
+
+    def _blame_join(self, stmt: _Statement, err: ParseError, last: bool) -> ParseError:
+        """Blame an error on a joined line on what joined it, when that is the mistake.
+
+        That is a bracket that is never closed; a bracket or trailing operator
+        after which the next line starts a new statement (``name =``); or, in a
+        last statement that is an assignment, a trailing operator that joined
+        what was meant as the program's output (``b = a +`` then ``b``).
+        """
+        joins = [j for j in stmt.joins if stmt.tokens[j.first].pos <= err.pos]
+        if not joins:
+            return err
+        join = joins[-1]
+        line_start = stmt.tokens[join.first].pos
+        never_closed = [b for b in stmt.unclosed if b.pos < line_start]
+        if never_closed:
+            return self.lexer.error(f"{never_closed[-1].label} is never closed", never_closed[-1].pos)
+        before = join.before
+        starts_statement = _is_assignment(stmt.tokens, join.first) and before.text not in ("(", ",")
+        if starts_statement and before.kind == OP and before.text != ")":
+            return self.lexer.error(
+                f"nothing follows '{before.text}': the next line starts a new statement", before.pos)
+        if starts_statement and join.innermost is not None:
+            return self.lexer.error(
+                f"{join.innermost.label} is not closed before the next statement starts",
+                join.innermost.pos)
+        if (last and err.pos in self.output_like_at and _is_assignment(stmt.tokens)
+                and self._joining_operator(joins) is not None):
+            return self._no_output(stmt)
+        return err
 
     def _assign(self, target: Token, tokens: list[Token], eq: Token) -> None:
         name = target.text
@@ -394,42 +546,16 @@ class Parser:
         if name in CONSTANTS:
             raise self.lexer.error(f"'{name}' is a constant and cannot be assigned", target.pos)
         if name in self.steps:
-            first = ParseError("", self.text, self.step_pos[name])
             raise self.lexer.error(
-                f"'{name}' is assigned twice (first at line {first.line}, column {first.column}); "
+                f"'{name}' is assigned twice (first at {self.where(self.step_pos[name])}); "
                 "each name may be assigned only once", target.pos)
-        if name in self.first_use:
-            here = ParseError("", self.text, target.pos)
-            raise self.lexer.error(
-                f"'{name}' is used before it is assigned (at line {here.line}, column {here.column})",
-                self.first_use[name])
+        self.target = target
         (node,), _ = _ExpressionParser(self, tokens, allow_tuple=False).parse()
+        self.target = None
         if node.kind == APPLY and node.label is None:
             node.label = name
         self.steps[name] = node
         self.step_pos[name] = target.pos
-
-    def _statements(self, tokens: list[Token]) -> list[list[Token]]:
-        """Split at ``;`` and at newlines outside brackets and after a complete value."""
-        statements, current, depth = [], [], 0
-        for tok in tokens:
-            if tok.kind == END or (depth == 0 and tok.kind == OP and tok.text == ";"):
-                if current:
-                    statements.append(current)
-                current = []
-                continue
-            if tok.kind == NEWLINE:
-                continues = current and current[-1].kind == OP and current[-1].text not in (")",)
-                if depth == 0 and current and not continues:
-                    statements.append(current)
-                    current = []
-                continue
-            if tok.kind == OP and tok.text == "(":
-                depth += 1
-            elif tok.kind == OP and tok.text == ")":
-                depth = max(0, depth - 1)
-            current.append(tok)
-        return statements
 
 
 def parse(text: str, graph: Graph | None = None, source: str | None = None) -> Program:
@@ -443,9 +569,8 @@ def one_line_program(text: str) -> str:
     Used to quote a multi-line program in a regeneration command.  It parses
     to the same graph as ``text``.
     """
-    lexer = _Lexer(text, None)
-    statements = Parser(text, Graph())._statements(lexer.tokens())
-    return "; ".join(_detokenize(s) for s in statements)
+    statements = _split_statements(_Lexer(text, None).tokens())
+    return "; ".join(_detokenize(s.tokens) for s in statements)
 
 
 def _detokenize(tokens: list[Token]) -> str:

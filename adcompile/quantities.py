@@ -43,13 +43,29 @@ def plan(exprs: list[sp.Expr], wrt: list[sp.Symbol], wrt_names: list[str], flags
     exprs = [for_real_arguments(e) for e in exprs]
     rng = random.Random(seed + 1)
     vectors = {"v": _vector(rng, len(wrt)), "c": _vector(rng, len(exprs))}
-    jac = [[sp.diff(e, w) for w in wrt] for e in exprs]
+    jac = [gradient(e, wrt) for e in exprs]
     p = Plan()
     if len(exprs) == 1:
         _single(p, exprs[0], jac[0], wrt, wrt_names, flags, vectors["v"])
     else:
         _several(p, exprs, jac, wrt_names, flags, vectors)
     return p, vectors
+
+
+def gradient(expr: sp.Expr, wrt: list[sp.Symbol]) -> list[sp.Expr]:
+    """``sympy.diff(expr, w)`` for each ``w`` in ``wrt``.
+
+    A sum is differentiated as ``sympy.diff`` does it, term by term, but by each
+    variable only the terms that have it: ``diff`` itself visits every term for every
+    variable, which is quadratic in the size of a sum of many terms in many variables.
+    """
+    if not isinstance(expr, sp.Add):
+        return [sp.diff(expr, w) for w in wrt]
+    terms_with: dict[sp.Symbol, list[sp.Expr]] = {w: [] for w in wrt}
+    for term in expr.args:
+        for s in term.free_symbols & terms_with.keys():
+            terms_with[s].append(term)
+    return [sp.Add(*[sp.diff(term, w) for term in terms_with[w]]) for w in wrt]
 
 
 def _single(p: Plan, e, grad, wrt, names, flags, v) -> None:

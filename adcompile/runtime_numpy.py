@@ -46,7 +46,7 @@ def _sum_to(d, x, like):
         return d
     region = np.broadcast_shapes(np.shape(d), np.shape(like), shape)
     if np.ndim(d) == 0:  # a constant over the region: summing is multiplying
-        factor = math.prod(region) // max(math.prod(shape), 1)
+        factor = int(np.prod(region)) // max(int(np.prod(shape)), 1)
         return d * factor + np.zeros_like(x) if shape else d * factor
     d = np.broadcast_to(d, region)
     extra = len(region) - len(shape)
@@ -54,3 +54,16 @@ def _sum_to(d, x, like):
         d = np.sum(d, axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(d)[i] != 1)
     return np.sum(d, axis=axes, keepdims=True) if axes else d
+
+
+def _broadcast(d, like):
+    """``d`` given the shape of ``d`` and ``like`` broadcast together: an elementwise
+    derivative has the shape of all the arguments, even where it is a constant."""
+    if np.shape(d) == np.broadcast_shapes(np.shape(d), np.shape(like)):
+        return d
+    return d + np.zeros_like(like, dtype=float)
+
+
+def _size(x):
+    """The number of elements (``np.size``, which Dask arrays do not implement)."""
+    return int(np.prod(np.shape(x)))

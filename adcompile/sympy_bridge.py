@@ -32,24 +32,74 @@ def to_sympy(outputs: list[Node], evaluate: bool = False) -> list[sp.Expr]:
     By default they are built without SymPy's automatic simplification, so
     that ``x - x`` stays as written and a derivative that is undefined for the
     graph (hypot at the origin) is undefined for SymPy too.  ``evaluate=True``
-    gives the expression a SymPy user would have written.
+    gives the expression a SymPy user would have written.  Either way a chain
+    of sums (products) is one n-ary ``Add`` (``Mul``).
     """
     with sp.evaluate(evaluate):
         return _to_sympy(outputs)
 
 
 def _to_sympy(outputs: list[Node]) -> list[sp.Expr]:
+    nodes = reachable(outputs)
+    absorbed = _absorbed_steps(nodes, outputs)
     converted: dict[int, sp.Expr] = {}
-    for node in reachable(outputs):
+    for node in nodes:
+        if node.id in absorbed:
+            continue  # a term or factor of the one sum or product that uses it
         if node.kind == CONST:
             value = node.value
             converted[node.id] = sp.Rational(value) if math.isfinite(value) else (
                 sp.nan if math.isnan(value) else sp.oo if value > 0 else -sp.oo)
         elif node.kind == VAR:
             converted[node.id] = symbol(node.value)
+        elif node.op.name in _CHAINS:
+            converted[node.id] = _flat(node, absorbed, converted)
         else:
             converted[node.id] = _apply(node.op, [converted[a.id] for a in node.args])
     return [converted[o.id] for o in outputs]
+
+
+# Chains of these become one n-ary Add or Mul: SymPy recurses through a nested one (a sum of
+# 100 terms built pairwise was too deep for it).  The positions of each op's arguments that
+# may be absorbed: both terms of a sum, the left of a difference, both factors of a product.
+_CHAINS = {"add": ("sum", (0, 1)), "sub": ("sum", (0,)), "mul": ("product", (0, 1))}
+
+
+def _absorbed_steps(nodes: list[Node], outputs: list[Node]) -> set[int]:
+    """The sum and product steps that are folded into the sum or product using them.
+
+    Only a step used exactly once is absorbed, so a shared subexpression stays one
+    SymPy object and the expression stays as small as the graph.
+    """
+    uses: dict[int, int] = {o.id: 1 for o in outputs}
+    absorbable: dict[int, bool] = {}
+    for node in nodes:
+        chain = _CHAINS.get(node.op.name) if node.op is not None else None
+        for position, arg in enumerate(node.args):
+            uses[arg.id] = uses.get(arg.id, 0) + 1
+            inner = _CHAINS.get(arg.op.name) if arg.op is not None else None
+            absorbable[arg.id] = bool(chain and inner and inner[0] == chain[0] and position in chain[1])
+    return {i for i, ok in absorbable.items() if ok and uses[i] == 1}
+
+
+def _flat(node: Node, absorbed: set[int], converted: dict[int, sp.Expr]) -> sp.Expr:
+    """The n-ary Add (or Mul) of a chain of add and sub (or mul) steps, walked with a
+    stack: its terms (factors) from left to right, each a converted step."""
+    parts: list[sp.Expr] = []
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        step, negated = stack.pop()
+        if step is not node and step.id not in absorbed:
+            parts.append(-converted[step.id] if negated else converted[step.id])
+        elif step.op.name == "sub":
+            stack += [(step.args[1], not negated), (step.args[0], negated)]
+        else:
+            stack += [(step.args[1], negated), (step.args[0], negated)]
+    function = sp.Mul if node.op.name == "mul" else sp.Add
+    if all(isinstance(p, sp.Number) for p in parts):
+        with sp.evaluate(True):
+            return function(*parts)
+    return function(*parts)
 
 
 def leaves_double_range(outputs: list[Node], point: dict[str, float], digits: int = 40) -> bool:

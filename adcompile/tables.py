@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import textwrap
 
-from .explain import Passes
+from .explain import FINITE_DIFFERENCE_NOTE, SINGULAR_NOTE, Passes
 
 
 def number(value: float, digits: int) -> str:
@@ -78,10 +80,25 @@ def render(passes: Passes, expression: str, digits: int = 3, markdown: bool = Fa
     lines += [""] if markdown else []
     lines += layout(["variable", f"d{out}/d(variable)", "finite difference"],
                     gradient_rows(passes, digits), markdown)
+    if passes.singular:
+        lines += [""] + textwrap.wrap(f"{SINGULAR_NOTE} {FINITE_DIFFERENCE_NOTE}", 88)
     return "\n".join(lines) + "\n"
 
 
 def to_json(passes: Passes, expression: str) -> str:
-    data = {"expression": expression, **dataclasses.asdict(passes)}
-    return json.dumps(data, indent=1) + "\n"
+    """The passes as strict JSON: a number that is not finite is the string
+    ``"inf"``, ``"-inf"`` or ``"nan"`` (JSON has no such numbers)."""
+    data = {"expression": expression, **dataclasses.asdict(passes), "singular": passes.singular}
+    return json.dumps(_finite_or_text(data), indent=1, allow_nan=False) + "\n"
+
+
+def _finite_or_text(data):
+    """``data`` with every non-finite float replaced by its text (nesting depth <= 4)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return str(data)
+    if isinstance(data, dict):
+        return {k: _finite_or_text(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite_or_text(v) for v in data]
+    return data
 

@@ -5,23 +5,36 @@ parameter; the overloaded operators on ``Node`` and the op functions below
 build the graph as the function runs.  The result lowers to the same
 ``Program`` as expression text, so there is no second pipeline.
 
+The parameters traced are the positional ones (with or without a default) and
+the keyword-only ones without a default.  A keyword-only parameter with a
+default, or a value bound with ``functools.partial`` (which the signature shows
+as one), is a constant: the function runs with that value.
+
 The op functions (``adcompile.sin``, ``adcompile.max``, ...) build nodes when
 any argument is a node and compute plain floats otherwise, with the op's own
 value rule (so ``adcompile.log(-1.0)`` raises ``ValueError`` as ``math.log``
-does).  Branching on a traced value, ``float(node)`` or ``math.sin(node)``
-raise ``TracingError``, which explains why and what to write instead.
+does).  NumPy's ufuncs that are one of the language's ops (``np.sin``,
+``np.arccos``, ``np.maximum``, ...) build the same nodes, and ``np.sum`` /
+``np.mean`` the language's reductions; every other NumPy function, branching
+on a traced value, ``float(node)`` or ``math.sin(node)`` raise
+``TracingError``, which explains why and what to write instead.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import numbers
+import os
 from typing import Callable
 
-from .errors import CompileError
-from .graph import Graph, Node, evaluate
+from .errors import CompileError, visible
+from .graph import Graph, Node, TracingError, evaluate
 from .language import FUNCTIONS, Function
+from .ops import OPS
 from .parse import Program, normalize_name
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def op_function(function: Function) -> Callable:
@@ -29,9 +42,10 @@ def op_function(function: Function) -> Callable:
 
     def apply(*args):
         count = len(args)
-        if count < function.min_args or (function.max_args is not None and count > function.max_args):
-            raise TypeError(f"{function.name}() takes {function.arity_text()}, got {count}")
         nodes = [a for a in args if isinstance(a, Node)]
+        if count < function.min_args or (function.max_args is not None and count > function.max_args):
+            error = TracingError if nodes else TypeError
+            raise error(f"{function.name}() takes {function.arity_text()}, got {count}")
         if nodes:
             graph = nodes[0].graph
             return function.build(graph, [graph.lift(a) for a in args])
@@ -52,35 +66,49 @@ OP_FUNCTIONS = {name: op_function(f) for name, f in FUNCTIONS.items()}
 
 
 def describe(fn: Callable) -> str:
-    """``module.qualname`` of a function, for headers and messages."""
-    return f"{getattr(fn, '__module__', None) or '?'}.{getattr(fn, '__qualname__', repr(fn))}"
+    """``module.qualname`` of a function, on one line, for headers and messages."""
+    if isinstance(fn, functools.partial):
+        return f"{describe(fn.func)} (through functools.partial)"
+    qualname = getattr(fn, "__qualname__", None)
+    if not isinstance(qualname, str):  # a callable object: its class, never its address
+        qualname = f"{type(fn).__qualname__} object"
+    module = getattr(fn, "__module__", None)
+    return visible(f"{module if isinstance(module, str) else '?'}.{qualname}")
 
 
 def default_name(fn: Callable) -> str:
+    """The function's own name (a partial's function's), or ``f``."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
     name = getattr(fn, "__name__", "")
-    return name if name.isidentifier() else "f"
+    return name if isinstance(name, str) and name.isidentifier() else "f"
 
 
-def _parameters(fn: Callable) -> list[str]:
+def _parameters(fn: Callable) -> tuple[list[str], list[str]]:
+    """The traced parameters: those passed by position, and keyword-only ones without a default."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
         raise CompileError(f"cannot read the signature of {describe(fn)}: {exc}") from None
-    names = []
+    positional, keyword = [], []
     for p in signature.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise CompileError(f"cannot trace {describe(fn)}: *{p.name} has no fixed names; "
+            stars = "*" if p.kind == p.VAR_POSITIONAL else "**"
+            raise CompileError(f"cannot trace {describe(fn)}: {stars}{p.name} has no fixed names; "
                                "list each argument in the signature")
-        names.append(p.name)
-    return names
+        if p.kind != p.KEYWORD_ONLY:
+            positional.append(p.name)
+        elif p.default is p.empty:
+            keyword.append(p.name)
+    return positional, keyword
 
 
 def trace(fn: Callable, graph: Graph) -> Program:
     """Run ``fn`` on variable nodes and return what it computes as a Program."""
-    params = _parameters(fn)
-    variables = {normalize_name(p): graph.var(normalize_name(p)) for p in params}
-    positional = [variables[normalize_name(p)] for p in params]
-    result = fn(*positional)
+    positional, keyword = _parameters(fn)
+    variables = {normalize_name(p): graph.var(normalize_name(p)) for p in positional + keyword}
+    result = _call(fn, [variables[normalize_name(p)] for p in positional],
+                   {p: variables[normalize_name(p)] for p in keyword})
     if isinstance(result, dict):
         names, values = list(result), list(result.values())
     elif isinstance(result, (tuple, list)):
@@ -95,3 +123,113 @@ def trace(fn: Callable, graph: Graph) -> Program:
                                "it must return a number, a traced value, or a tuple of them")
         outputs.append(graph.lift(value))
     return Program(outputs, names, variables=variables, signature=list(variables))
+
+
+def _call(fn: Callable, args: list[Node], kwargs: dict[str, Node]):
+    """``fn(*args, **kwargs)``; a mistake with a traced value becomes a ``TracingError``
+    that says where in the user's code it happened."""
+    try:
+        return fn(*args, **kwargs)
+    except TracingError as exc:
+        exc.args = (f"{exc.args[0] if exc.args else exc}{_where(exc)}",) + exc.args[1:]
+        raise
+    except (TypeError, AttributeError) as exc:
+        if "Node" not in str(exc):  # the user's own mistake, not about a traced value
+            raise
+        raise TracingError(
+            f"{describe(fn)} raised {type(exc).__name__}: {exc}{_where(exc)}. A traced value "
+            f"stands for a single number: it supports + - * / **, abs(), adcompile's functions "
+            f"(adcompile.sin, adcompile.max, ...) and the NumPy ufuncs that match them.") from exc
+
+
+def _where(exc: BaseException) -> str:
+    """`` (at FILE:LINE, in NAME)``: the innermost frame outside adcompile and NumPy."""
+    frames = [(tb.tb_frame.f_code, tb.tb_lineno) for tb in _walk(exc.__traceback__)]
+    for code, line in reversed(frames):
+        path = os.path.abspath(code.co_filename)
+        if path.startswith(_PACKAGE_DIR + os.sep) or f"{os.sep}numpy{os.sep}" in path:
+            continue
+        return visible(f" (at {code.co_filename}:{line}, in {code.co_name})")
+    return ""
+
+
+def _walk(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+# --- NumPy on traced values: NumPy hands the call to Node, which asks here ---
+_SUPPORTED = (
+    "Traced values support + - * / ** and abs(), adcompile's functions (adcompile.sin, "
+    "adcompile.exp, adcompile.max, ...), the NumPy ufuncs that are one of them (np.sin, "
+    "np.exp, np.arccos, np.maximum, ...), and np.sum / np.mean (with backend numpy)."
+)
+
+
+def _unsupported(what: str) -> TracingError:
+    return TracingError(f"{what} is not supported on traced adcompile values yet. {_SUPPORTED}")
+
+
+@functools.cache
+def _ufunc_ops() -> dict:
+    """NumPy ufunc -> the language op it is, argument for argument: the arithmetic
+    ufuncs, and every op the numpy backend prints as a ufunc (``np.arccos`` is ``acos``)."""
+    import numpy as np
+
+    table = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "div",
+             np.negative: "neg", np.power: "pow"}
+    for op in OPS.values():
+        spelled = op.numpy
+        if op.language and isinstance(spelled, str) and spelled.isidentifier():
+            ufunc = getattr(np, spelled, None)
+            if isinstance(ufunc, np.ufunc) and ufunc.nin == op.arity:
+                table[ufunc] = op.name
+    return table
+
+
+def numpy_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict) -> Node:
+    """``np.sin(node)`` and friends (``Node.__array_ufunc__``): the op, or a refusal."""
+    name = f"np.{getattr(ufunc, '__name__', '?')}"
+    if method != "__call__":
+        raise _unsupported(f"{name}.{method}()")
+    if kwargs:
+        raise _unsupported(f"{name}() with {', '.join(f'{k}=' for k in kwargs)}")
+    opname = _ufunc_ops().get(ufunc)
+    if opname is None and getattr(ufunc, "__name__", None) != "positive":
+        raise _unsupported(f"{name}()")
+    for a in inputs:
+        if not isinstance(a, Node) and (not isinstance(a, numbers.Real) or isinstance(a, bool)):
+            raise TracingError(f"{name}() of a traced adcompile value and a {type(a).__name__}: "
+                               "only numbers and traced values mix; arrays of traced values "
+                               "are not supported yet (each traced value is a single number).")
+    graph = next(a.graph for a in inputs if isinstance(a, Node))
+    if opname is None:  # np.positive
+        return graph.lift(inputs[0])
+    return graph(opname, *inputs)
+
+
+def numpy_function(func, args: tuple, kwargs: dict) -> Node:
+    """``np.sum(node)`` / ``np.mean(node)`` (``Node.__array_function__``): the language's
+    reduction over all elements; every other NumPy function is refused."""
+    import numpy as np
+
+    name = f"np.{getattr(func, '__name__', '?')}()"
+    opname = "sum" if func is np.sum else "mean" if func is np.mean else None
+    if opname is None or not args or not isinstance(args[0], Node):
+        raise _unsupported(name)
+    defaults_only = all(v is None for v in args[1:]) and all(
+        k in ("axis", "dtype", "out") and v is None for k, v in kwargs.items())
+    if not defaults_only:
+        raise TracingError(f"{name} of a traced adcompile value takes only the value: the "
+                           f"language's {opname}() reduces over all elements to one number "
+                           "(no axis, dtype, out, keepdims, ...).")
+    return args[0].graph(opname, args[0])
+
+
+def refuse_numpy_array() -> None:
+    """``np.array(node)``, ``np.asarray(node)`` (``Node.__array__``): refused."""
+    raise TracingError(
+        "NumPy tried to make an array of a traced adcompile value (np.array, np.asarray, or a "
+        "list of traced values given to a NumPy function); arrays of traced values are not "
+        f"supported yet. {_SUPPORTED}")

@@ -3,7 +3,6 @@
 #     sum((beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x))) - y)**2)
 # Regenerate with:
 #     adcompile 'sum((beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x))) - y)**2)' --name loss --backend numpy -o generated/udl_data.py
-import math
 import numpy as np
 
 ARGS = (
@@ -40,7 +39,7 @@ def _sum_to(d, x, like):
         return d
     region = np.broadcast_shapes(np.shape(d), np.shape(like), shape)
     if np.ndim(d) == 0:  # a constant over the region: summing is multiplying
-        factor = math.prod(region) // max(math.prod(shape), 1)
+        factor = int(np.prod(region)) // max(int(np.prod(shape)), 1)
         return d * factor + np.zeros_like(x) if shape else d * factor
     d = np.broadcast_to(d, region)
     extra = len(region) - len(shape)

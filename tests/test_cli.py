@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+import adcompile
 from adcompile.cli import main
 from adcompile.module import load_source
 
@@ -167,3 +168,16 @@ def test_disk_full_keeps_the_old_file_whole(tmp_path, capsys, monkeypatch):
     code, _, err = run(capsys, "x", "-o", str(target))
     assert code == 2 and "No space left" in err
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["m.py"]
+
+
+def test_an_empty_wrt_is_an_error_not_every_argument(capsys):
+    # Found by trying the project as a new user: --wrt "" silently differentiated everything
+    assert main(["x*y", "--wrt", ""]) == 2
+    assert "--wrt names no argument" in capsys.readouterr().err
+    with pytest.raises(adcompile.CompileError, match="wrt= names no argument"):
+        adcompile.compile("x*y", wrt=[])
+
+
+def test_backend_hint_is_spelled_as_typed(capsys):
+    assert main(["check", "sum(x)"]) == 2
+    assert "needs --backend numpy " in capsys.readouterr().err

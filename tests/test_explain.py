@@ -123,3 +123,48 @@ def test_large_graphs_get_a_size_limit(tmp_path, capsys):
     assert main(["graph", text, "-o", str(tmp_path / "g.dot")]) == 2
     assert "--max-nodes" in capsys.readouterr().err
     assert main(["graph", text, "--max-nodes", "1000", "-o", str(tmp_path / "g.dot")]) == 0
+
+
+@pytest.mark.parametrize("text, at, gradient", [
+    ("sqrt(x)", "x=0", {"x": "inf"}),  # 0.5/sqrt(0)
+    ("cbrt(x)", "x=0", {"x": "inf"}),  # 1/(3*cbrt(0)**2)
+    ("atan2(y, x)", "x=0,y=0", {"x": "nan", "y": "nan"}),  # (x/h)/h with h = 0
+    ("hypot(x, y)", "x=0,y=0", {"x": "nan", "y": "nan"}),  # x/h
+    ("x**y", "x=0,y=0", {"x": "nan", "y": "nan"}),  # y*x**(y-1) = 0*inf; x**y*log(0)
+])
+def test_explain_and_graph_show_inf_and_nan_at_singular_points(capsys, tmp_path, text, at, gradient):
+    # Issue 14 (4): these ended in a ZeroDivisionError (or ValueError) traceback
+    assert main(["explain", text, "--at", at]) == 0
+    out = capsys.readouterr().out
+    rows = dict(re.findall(r"^(\w)\s+(\S+)\s+\S+$", out[out.index("gradient, with"):], re.M))
+    assert {k: rows[k] for k in gradient} == gradient
+    assert "note: inf or nan marks a number that is not finite" in out
+    assert main(["explain", text, "--at", at, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
+    assert data["singular"] is True and data["gradient"] == gradient
+    assert main(["graph", text, "--at", at, "-o", str(tmp_path / "g.dot")]) == 0
+    assert "not finite at this point" in (tmp_path / "g.dot").read_text()
+
+
+def test_explain_at_a_regular_point_has_no_singular_note(capsys):
+    assert main(["explain", "sqrt(x)", "--at", "x=4"]) == 0
+    out = capsys.readouterr().out
+    assert "not finite" not in out and re.search(r"^x\s+0\.250\s+0\.250$", out, re.M)
+
+
+def test_explain_shows_operands_in_the_order_written(capsys):
+    # Issue 14 (13): the README says "exactly as written", but x2*4.3 printed as 4.3 * x2
+    assert main(["explain", "x1*x2 + x2*4.3 + 30", "--at", "x1=2,x2=3"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^t1\s+mul\s+x2 \* 4\.3\s", out, re.M), out
+
+
+def test_a_variable_given_twice_in_at_is_an_error(capsys):
+    assert main(["explain", "sin(x)*y", "--at", "x=1,x=2,y=2"]) == 2
+    assert "--at gives x twice" in capsys.readouterr().err
+
+
+def test_the_graph_note_does_not_mention_finite_differences(tmp_path):
+    assert main(["graph", "sqrt(x)", "--at", "x=0", "-o", str(tmp_path / "g.dot")]) == 0
+    text = (tmp_path / "g.dot").read_text()
+    assert "not finite at this point" in text and "finite difference" not in text

@@ -158,7 +158,7 @@ def uses_int(x):
 
 
 @pytest.mark.parametrize("fn, words", [
-    (branch, ["Comparing", "max(a, b)", "relu(x)", "abs(x)"]),
+    (branch, ["Comparing", "adcompile.max(a, b)", "adcompile.relu(x)", "abs(x)"]),
     (uses_math, ["float()", "adcompile.sin"]),
     (uses_int, ["index"]),
 ])

@@ -13,6 +13,7 @@ from test_ops import MATH_OPS, text_for
 
 import adcompile
 from adcompile.check import for_real_arguments
+from adcompile.cli import main
 
 UDL = "beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x)))"
 PARAMS = dict(beta0=1.0, beta1=2.0, beta2=-3.0, beta3=0.4, omega0=0.1, omega1=-0.4,
@@ -33,12 +34,13 @@ def test_every_op_elementwise_over_arrays_matches_sympy(op):
     arrays = random_arrays(op)
     value, grad = m.grad_f(*arrays)
     assert np.array_equal(value, m.f(*arrays))
+    assert np.shape(value) == arrays[0].shape
+    assert [np.shape(g) for g in grad] == [arrays[0].shape] * len(grad), "the broadcast shape"
     for k in range(len(arrays[0])):
         point = [float(a[k]) for a in arrays]
-        assert close(float(np.broadcast_to(value, arrays[0].shape)[k]), reference(expr, symbols, point))
+        assert close(float(value[k]), reference(expr, symbols, point))
         for g, d in zip(grad, derivatives):
-            got = float(np.broadcast_to(g, arrays[0].shape)[k])
-            assert close(got, reference(d, symbols, point), rel=1e-11), (op.name, point)
+            assert close(float(g[k]), reference(d, symbols, point), rel=1e-11), (op.name, point)
 
 
 def test_module_imports_only_numpy():
@@ -57,11 +59,12 @@ def test_no_reduction_gives_elementwise_derivatives_like_vmap_grad():
     scalar = adcompile.compile(UDL)
     x = np.linspace(0.0, 3.0, 11)
     value, grad = m.grad_f(x=x, **PARAMS)
+    assert [np.shape(g) for g in grad] == [x.shape] * len(grad)
     for k, xk in enumerate(x):
         v, g = scalar.grad_f(x=float(xk), **PARAMS)
         assert close(float(value[k]), v)
         for ours, want in zip(grad, g):
-            assert close(float(np.broadcast_to(ours, x.shape)[k]), want)
+            assert close(float(ours[k]), want)
 
 
 def test_sum_reduction_gives_the_true_gradient_with_broadcast_scalars():
@@ -121,9 +124,12 @@ def test_unused_argument_gets_zeros_of_its_shape():
     assert np.array_equal(dx, np.ones(3)) and np.array_equal(dz, np.zeros((2, 2)))
 
 
-def test_math_backend_refuses_reductions_and_points_to_numpy():
-    with pytest.raises(adcompile.CompileError, match="--backend numpy"):
+def test_math_backend_refuses_reductions_and_points_to_numpy(capsys):
+    with pytest.raises(adcompile.CompileError, match="needs backend='numpy'") as info:
         adcompile.compile("sum(x**2)")
+    assert "--backend" not in str(info.value)  # the Python API names its keyword, not the flag
+    assert main(["sum(x**2)"]) == 2
+    assert "needs --backend numpy" in capsys.readouterr().err
 
 
 def test_domain_errors_follow_numpy_with_nan_and_a_warning():
@@ -203,9 +209,92 @@ def test_constants_that_do_not_fold_follow_numpy_not_python_floats():
     module = adcompile.compile("x + 3/0 + (-8)**0.5", backend="numpy")
     with np.errstate(all="ignore"):
         value, (d_x,) = module.grad_f(np.array([1.0, 2.0]))
-    assert np.isnan(value).all() and d_x == 1.0
+    assert np.isnan(value).all() and np.array_equal(d_x, [1.0, 1.0])
     with np.errstate(all="ignore"):
         value = adcompile.compile("x + 3/0", backend="numpy").f(np.array([1.0, -1.0]))
     assert np.isposinf(value).all()
     with pytest.raises(ZeroDivisionError):
         adcompile.compile("x + 3/0").grad_f(1.0)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3*x + w", ([1.0, 1.0, 1.0], [3.0, 3.0, 3.0])),  # constants
+    ("x*w", ([0.0, 1.0, 2.0], [2.0, 2.0, 2.0])),  # d/dx is w itself, a scalar
+    ("x + 0*w", ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])),  # a structural zero
+])
+def test_elementwise_derivatives_have_the_broadcast_shape_even_when_constant(text, expected):
+    # Issue 14 (1): a constant derivative, or one that equals an input, came back as a
+    # Python float, so np.sum(d) and np.stack gave wrong answers or failed
+    m = adcompile.compile(text, backend="numpy", args="w,x", hessian=True, jvp=True, hvp=True)
+    x = np.arange(3.0)
+    value, grad = m.grad_f(w=2.0, x=x)
+    for got, want in zip(grad, expected):
+        assert isinstance(got, np.ndarray) and got.shape == (3,) and np.array_equal(got, want)
+    _, _, hessian = m.hessian_f(2.0, x)
+    assert all(np.shape(h) == (3,) for row in hessian for h in row)
+    assert np.shape(m.jvp_f(2.0, x, 1.0, 0.0)[1]) == (3,)
+    assert all(np.shape(h) == (3,) for h in m.hvp_f(2.0, x, 1.0, 0.0)[2])
+
+
+def test_elementwise_derivatives_broadcast_over_every_argument_and_on_dask():
+    da = pytest.importorskip("dask.array")
+    m = adcompile.compile({"a": "w*x", "b": "y + 1"}, backend="numpy", args="w,x,y")
+    x, y = np.arange(3.0).reshape(3, 1), np.arange(4.0)
+    _, jacobian = m.jacobian_f(2.0, x, y)
+    assert [np.shape(d) for row in jacobian for d in row] == [(3, 4)] * 6
+    assert np.array_equal(jacobian[0][1], np.full((3, 4), 2.0))
+    _, (d_w, d_x, d_y) = adcompile.compile("w*x + y", backend="numpy").grad_f(
+        2.0, da.from_array(np.arange(4.0), chunks=2), 1.0)
+    assert isinstance(d_y, da.Array) and np.array_equal(d_y.compute(), np.ones(4))
+
+
+def test_numpy_backend_divides_python_floats_as_numpy_does():
+    # Issue 14 (10): x/y at y = 0 raised ZeroDivisionError for Python floats, where the
+    # README promises inf with a RuntimeWarning on the numpy backend
+    m = adcompile.compile("x/y + x**-1", backend="numpy")
+    with pytest.warns(RuntimeWarning):
+        assert m.f(1.0, 0.0) == np.inf
+    with pytest.warns(RuntimeWarning):
+        value, (d_x, d_y) = m.grad_f(0.0, 0.0)
+    assert np.isnan(value) and np.isnan(d_x)  # 0/0 + 0**-1; 1/0 - 0**-2
+    with pytest.raises(ZeroDivisionError):
+        adcompile.compile("x/y").f(1.0, 0.0)
+
+
+def test_mean_on_dask_arrays_gives_no_future_warning():
+    # Issue 14 (10): np.size on a dask array warned that Dask does not implement it
+    da = pytest.importorskip("dask.array")
+    import warnings
+
+    m = adcompile.compile("mean(w*x**2)", backend="numpy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, (d_w, d_x) = m.grad_f(2.0, da.from_array(np.arange(4.0), chunks=2))
+        value, d_w, d_x = da.compute(value, d_w, d_x)
+    assert close(float(value), 7.0) and close(float(d_w), 3.5)
+    assert np.allclose(d_x, np.arange(4.0))
+
+
+@pytest.mark.parametrize("text", ["w*w*sum(x)", "sum(x*w*w)", "sum(x)*exp(w)", "sum(x*x)*w*w",
+                                  "w*w*mean(x)", "mean(x + w)*w", "sum(x + w)*w"])
+def test_jvp_and_hvp_through_a_reduction_match_finite_differences(text):
+    # Found by trying the project as a new user: forward mode passed a reduction's tangent
+    # on unsummed, so jvp_ of a sum was an array and hvp_ was len(x) times too large
+    m = adcompile.compile(text, backend="numpy", args="w,x", jvp=True, hvp=True)
+    x, w, v_w, v_x, h = np.arange(5.0), 0.5, 0.7, np.linspace(-1.0, 1.0, 5), 1e-6
+    up, down = (w + h * v_w, x + h * v_x), (w - h * v_w, x - h * v_x)
+    value, jv = m.jvp_f(w, x, v_w, v_x)
+    assert np.ndim(jv) == 0 and close(float(jv), (m.f(*up) - m.f(*down)) / (2 * h), rel=1e-6)
+    _, gradient, hv = m.hvp_f(w, x, v_w, v_x)
+    for got, g_up, g_down in zip(hv, m.grad_f(*up)[1], m.grad_f(*down)[1]):
+        want = (np.asarray(g_up) - np.asarray(g_down)) / (2 * h)
+        assert np.shape(got) == np.shape(want) and np.allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_hessian_over_data_for_scalar_parameters_is_exact():
+    m = adcompile.compile("sum((w*x + b - y)**2)", backend="numpy", args="b,w,x,y", wrt="b,w",
+                          hessian=True)
+    x, y = np.linspace(0.0, 2.0, 7), np.cos(np.linspace(0.0, 2.0, 7))
+    _, _, hessian = m.hessian_f(0.3, 1.2, x, y)
+    want = ((2.0 * 7, 2.0 * x.sum()), (2.0 * x.sum(), 2.0 * (x * x).sum()))
+    assert np.allclose(np.array(hessian, dtype=float), want, rtol=1e-14)

@@ -8,6 +8,7 @@ import pytest
 
 import adcompile
 from adcompile import ParseError
+from adcompile.cli import main
 from adcompile.graph import Graph, format_ir
 from adcompile.parse import one_line_program, parse
 
@@ -84,6 +85,7 @@ REFUSED = [
     ("sin()", "sin() needs 1 argument", 5),
     ("sin(x,)", "a value is expected before ')'", 7),
     ("(x + 1", "'(' is never closed", 1),
+    ("sin(x", "'sin(' is never closed", 4),  # the caret is under the '(' left open
     ("x + 1)", "unmatched ')'", 6),
     ("2x", "implicit multiplication", 2),
     ("x y", "missing operator before 'y'", 3),
@@ -139,3 +141,98 @@ def test_one_line_program_parses_to_the_same_graph():
     p1, p2 = parse(text, g1), parse(flat, g2)
     assert len(g1.nodes) == len(g2.nodes)
     assert format_ir(p1.outputs) == format_ir(p2.outputs)
+
+
+# --- a name assigned anywhere is a step: using it before or in its assignment is an error ---
+def test_use_before_assignment_has_one_caret_and_names_the_assignment():
+    with pytest.raises(ParseError) as info:
+        adcompile.compile("a = x + 1; b = c*2; c = a*y; b")
+    err = info.value
+    assert (err.line, err.column) == (1, 16)  # the use of c in b = c*2
+    lines = str(err).splitlines()
+    assert lines[0] == ("line 1, column 16: 'c' is used before it is assigned "
+                        "(assigned later at line 1, column 21)")
+    assert lines[2].index("^") == 4 + 16 - 1
+
+
+@pytest.mark.parametrize("text, name, line, column, assigned_at", [
+    ("a = a * 3.0; a", "a", 1, 5, "line 1, column 1"),
+    ("a = 2*x\nb = x*b + a\nb", "b", 2, 7, "line 2, column 1"),
+    ("q = sin(q)\nq", "q", 1, 9, "line 1, column 1"),
+])
+def test_a_name_used_in_its_own_assignment_is_used_before_it_is_assigned(
+        text, name, line, column, assigned_at):
+    with pytest.raises(ParseError) as info:
+        adcompile.compile(text)
+    err = info.value
+    assert f"'{name}' is used before it is assigned (in its own assignment, at {assigned_at}" in str(err)
+    assert (err.line, err.column) == (line, column)
+
+
+# --- errors in multi-line programs are reported where the mistake is ---
+MULTI_LINE_ERRORS = [
+    ("h1 = sin(x\nh2 = cos(h1)\nh2\n", "'sin(' is never closed", 1, 9),
+    ("h1 = (x\nh2 = cos(h1)\nh2\n", "'(' is never closed", 1, 6),
+    ("h1 = sin(x) +\nh2 = cos(h1)\nh2\n", "nothing follows '+'", 1, 13),
+    ("h1 = x *\n\n# a comment\nh2 = cos(h1)\nh2\n", "nothing follows '*'", 1, 8),
+    ("h1 = sin(x\nh2 = cos(h1))\nh2\n", "'sin(' is not closed before the next statement starts", 1, 9),
+    ("y = sin(x +\n1\nz = 2\nz", "'sin(' is never closed", 1, 8),
+    ("a = x\nb = a +\nb", "the '+' at the end of line 2 joins the next line to this statement", 2, 1),
+    # a genuine mistake on a continued line is still reported on that line
+    ("y = sin(x +\n1 2)\ny", "missing operator before '2'", 2, 3),
+    ("y = log(x,\n base=2)\ny", "keyword arguments are not supported", 2, 6),
+    ("a = x +\n  (y", "'(' is never closed", 2, 3),
+]
+
+
+@pytest.mark.parametrize("text, message, line, column", MULTI_LINE_ERRORS)
+def test_multi_line_errors_point_at_the_open_bracket_or_dangling_operator(text, message, line, column):
+    with pytest.raises(ParseError) as info:
+        adcompile.compile(text)
+    err = info.value
+    assert message in str(err)
+    assert (err.line, err.column) == (line, column), str(err)
+
+
+def test_multi_line_statements_inside_brackets_and_after_operators_still_parse():
+    text = "h1 = max(x,\n  y,\n  2)\nh2 = (h1 +\n 1) * 2\nh3 = sin(x\n + 1)\nh2 + h3"
+    assert value(text, x=3.0, y=1.0) == pytest.approx((3.0 + 1.0) * 2 + math.sin(4.0), rel=1e-15)
+
+
+def test_cli_reports_an_unclosed_bracket_in_a_file_on_its_line(tmp_path, capsys):
+    path = tmp_path / "bad.adc"
+    path.write_text("h1 = sin(x\nh2 = cos(h1)\nh2\n")
+    assert main(["-f", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines() == [
+        f"adcompile: error: {path}:1:9: 'sin(' is never closed",
+        "    h1 = sin(x",
+        "    " + " " * 8 + "^",
+    ]
+
+
+# --- the caret lines up under tabs and wide characters ---
+def test_caret_follows_tabs_in_the_source_line():
+    with pytest.raises(ParseError) as info:
+        adcompile.compile("x\t+ sinn(x)")
+    source_line, caret_line = str(info.value).splitlines()[1:]
+    for tabsize in (4, 8):
+        assert (caret_line.expandtabs(tabsize).index("^")
+                == source_line.expandtabs(tabsize).index("sinn"))
+
+
+def test_cli_caret_follows_leading_tabs_on_a_later_line(tmp_path, capsys):
+    path = tmp_path / "tabs.adc"
+    path.write_text("a = x\n\t\th1 = sin(a) + \t# comment\nh2 = cos(h1)\nh2\n")
+    assert main(["-f", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == (f"adcompile: error: {path}:2:15: "
+                        "nothing follows '+': the next line starts a new statement")
+    assert lines[2].expandtabs().index("^") == lines[1].expandtabs().index("+")
+
+
+def test_caret_counts_a_wide_character_as_two_columns():
+    with pytest.raises(ParseError) as info:
+        adcompile.compile("\u4e2d + sinn(x)")  # 中, two columns wide on a terminal
+    assert str(info.value).splitlines()[2] == "    " + " " * 5 + "^"
