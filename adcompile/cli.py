@@ -63,6 +63,8 @@ exit status: 0 ok, 1 the check found a disagreement, 2 bad input or options,
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
+        if "unrecognized arguments: -" in message or "expected one argument" in message:
+            message += "\n(an expression that starts with '-' goes after --: adcompile -- \"-x**2\")"
         self.exit(2, f"adcompile: error: {message}\n")
 
 

@@ -181,3 +181,10 @@ def test_an_empty_wrt_is_an_error_not_every_argument(capsys):
 def test_backend_hint_is_spelled_as_typed(capsys):
     assert main(["check", "sum(x)"]) == 2
     assert "needs --backend numpy " in capsys.readouterr().err
+
+
+def test_an_expression_starting_with_minus_gets_a_hint(capsys):
+    # Found by trying the project as a new user: argparse's message alone did not say why
+    with pytest.raises(SystemExit) as exit_:
+        main(["-x**2"])
+    assert exit_.value.code == 2 and "goes after --" in capsys.readouterr().err
