@@ -15,11 +15,11 @@ shadow the builtins ``abs``, ``min`` and ``max``.
 
 __version__ = "0.1.0"
 
-from .api import check, compile, gradient  # noqa: E402
-from .errors import AdcompileError, CompileError, ParseError  # noqa: E402
-from .graph import TracingError  # noqa: E402
-from .language import CONSTANTS as _CONSTANTS  # noqa: E402
-from .trace import OP_FUNCTIONS as _OP_FUNCTIONS  # noqa: E402
+from adcompile.api import check, compile, gradient  # noqa: E402
+from adcompile.errors import AdcompileError, CompileError, ParseError  # noqa: E402
+from adcompile.ir.graph import TracingError  # noqa: E402
+from adcompile.frontend.language import CONSTANTS as _CONSTANTS  # noqa: E402
+from adcompile.frontend.trace import OP_FUNCTIONS as _OP_FUNCTIONS  # noqa: E402
 
 globals().update(_OP_FUNCTIONS)
 pi = _CONSTANTS["pi"]

@@ -1,5 +1,5 @@
 """``python -m adcompile`` is the ``adcompile`` command."""
 
-from .cli import entry_point
+from adcompile.cli import entry_point
 
 entry_point()

@@ -12,16 +12,16 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from .check import CheckReport, Reference, Row, check_options, compare, reference_failed, run_deep
-from .compiler import TRACED, Built, Options, build, check_function_name
-from .errors import CompileError
-from .explain import has_singular_step
-from .graph import Graph, evaluate
-from .module import CompiledModule
-from .parse import Program, parse
-from .quantities import call_all, plan
-from .sympy_bridge import from_sympy, leaves_double_range, symbol, to_sympy
-from .trace import default_name, describe, trace
+from adcompile.verify.compare import CheckReport, Reference, Row, check_options, compare, reference_failed, run_deep
+from adcompile.pipeline import TRACED, Built, Options, build, check_function_name
+from adcompile.errors import CompileError
+from adcompile.explain.passes import has_singular_step
+from adcompile.ir.graph import Graph, evaluate
+from adcompile.module import CompiledModule
+from adcompile.frontend.text import Program, parse
+from adcompile.verify.quantities import call_all, plan
+from adcompile.frontend.sympy_bridge import from_sympy, leaves_double_range, symbol, to_sympy
+from adcompile.frontend.trace import default_name, describe, trace
 
 
 def _names(value: str | Sequence[str] | None) -> list[str] | None:

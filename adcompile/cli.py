@@ -19,14 +19,14 @@ import argparse
 import sys
 from typing import Callable
 
-from . import __version__
-from .api import build_module, check_module, make_options
-from .compiler import STDIN
-from .errors import AdcompileError, CompileError
-from .fileio import check_writable, write_atomic
-from .language import describe_language
-from .module import CompiledModule
-from .progress import Progress
+from adcompile import __version__
+from adcompile.api import build_module, check_module, make_options
+from adcompile.pipeline import STDIN
+from adcompile.errors import AdcompileError, CompileError
+from adcompile.fileio import check_writable, write_atomic
+from adcompile.frontend.language import describe_language
+from adcompile.module import CompiledModule
+from adcompile.progress import Progress
 
 SUBCOMMANDS = ("compile", "check", "explain", "graph")
 INCONCLUSIVE = 3  # the exit status when SymPy could not build a reference to compare with
@@ -246,9 +246,9 @@ def graph_parser() -> argparse.ArgumentParser:
 
 
 def _passes(ns):
-    from .explain import parse_point, trace_passes
-    from .graph import Graph
-    from .parse import parse
+    from adcompile.explain.passes import parse_point, trace_passes
+    from adcompile.ir.graph import Graph
+    from adcompile.frontend.text import parse
 
     text, source = read_input(ns)
     graph = Graph(fold=False, algebra=False, reorder=False)  # the graph exactly as written
@@ -263,7 +263,7 @@ def _passes(ns):
 
 
 def run_explain(argv: list[str]) -> int:
-    from .tables import render, to_json
+    from adcompile.explain.tables import render, to_json
 
     ns = explain_parser().parse_args(argv)
     if ns.at is None:
@@ -277,7 +277,7 @@ def run_explain(argv: list[str]) -> int:
 
 
 def run_graph(argv: list[str]) -> int:
-    from .dot import render, to_dot
+    from adcompile.explain.dot import render, to_dot
 
     ns = graph_parser().parse_args(argv)
     kind = ns.output.rsplit(".", 1)[-1].lower() if "." in ns.output else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from .errors import CompileError
+from adcompile.errors import CompileError
 
 
 def _umask() -> int:

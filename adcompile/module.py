@@ -14,8 +14,8 @@ import importlib.util
 import linecache
 from types import ModuleType
 
-from .compiler import Built
-from .fileio import write_atomic
+from adcompile.pipeline import Built
+from adcompile.fileio import write_atomic
 
 
 class _TextLoader(importlib.abc.SourceLoader):

@@ -15,10 +15,10 @@ import time
 import timeit
 import traceback
 
-from adcompile.graph import CONST, VAR, Graph, reachable
-from adcompile.parse import parse
+from adcompile.ir.graph import CONST, VAR, Graph, reachable
+from adcompile.frontend.text import parse
 
-from .cases import UDL, Case
+from adcompile.cases import UDL, Case
 
 _BINARY = {
     "add": lambda a, b: a + b,
@@ -65,7 +65,7 @@ def evaluate(case: Case, env: dict, functions) -> object:
 def sympy_anchor(case: Case) -> dict:
     import sympy as sp
 
-    from adcompile.sympy_bridge import symbol, to_sympy
+    from adcompile.frontend.sympy_bridge import symbol, to_sympy
 
     start = time.perf_counter()
     expr = to_sympy(program_of(case).outputs, evaluate=True)[0]
@@ -129,7 +129,7 @@ def casadi_anchor(case: Case) -> dict:
 def handwritten_anchor(case: Case) -> dict:
     if case.text != UDL:
         raise NotApplicable
-    from .handwritten import udl_value_and_grad
+    from adcompile.handwritten import udl_value_and_grad
 
     args = [case.point[n] for n in ("x", "y", "beta0", "beta1", "beta2", "beta3",
                                     "omega0", "omega1", "omega2", "omega3")]

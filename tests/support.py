@@ -7,7 +7,7 @@ import math
 import mpmath
 import sympy as sp
 
-from adcompile.check import _MPMATH, prepare_for_evaluation
+from adcompile.verify.compare import _MPMATH, prepare_for_evaluation
 
 X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 

@@ -63,28 +63,20 @@ def test_errors_are_value_errors():
     assert issubclass(ParseError, ValueError) and issubclass(CompileError, ValueError)
 
 
-def test_check_reports_a_disagreement():
+def test_check_reports_a_disagreement(monkeypatch):
     """A deliberately broken rule must make the check fail (it is not a stub)."""
-    from adcompile import ops
+    from adcompile.ir.ops import OPS, Op
 
-    original = ops.OPS["sin"]
-    broken = ops.Op(**{**original.__dict__, "d": lambda g, y, x: (g("sin", x),)})
-    ops.OPS["sin"] = broken
-    try:
-        report = adcompile.check("sin(x) * y")
-    finally:
-        ops.OPS["sin"] = original
+    broken = Op(**{**OPS["sin"].__dict__, "d": lambda g, y, x: (g("sin", x),)})
+    monkeypatch.setitem(OPS, "sin", broken)
+    report = adcompile.check("sin(x) * y")
     assert not report.ok
     assert report.rows[1].worst_rel > 1e-3 and "FAIL" in str(report)
 
 
-def test_compile_with_check_raises_on_disagreement():
-    from adcompile import ops
+def test_compile_with_check_raises_on_disagreement(monkeypatch):
+    from adcompile.ir.ops import OPS, Op
 
-    original = ops.OPS["exp"]
-    ops.OPS["exp"] = ops.Op(**{**original.__dict__, "d": lambda g, y, x: (2.0 * y,)})
-    try:
-        with pytest.raises(CompileError, match="disagrees with SymPy"):
-            adcompile.compile("exp(x)", check=True)
-    finally:
-        ops.OPS["exp"] = original
+    monkeypatch.setitem(OPS, "exp", Op(**{**OPS["exp"].__dict__, "d": lambda g, y, x: (2.0 * y,)}))
+    with pytest.raises(CompileError, match="disagrees with SymPy"):
+        adcompile.compile("exp(x)", check=True)

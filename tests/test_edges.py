@@ -14,10 +14,10 @@ import sympy as sp
 
 import adcompile
 import adcompile.api
-from adcompile.check import Reference, compare
-from adcompile.explain import has_singular_step
-from adcompile.graph import Graph
-from adcompile.sympy_bridge import leaves_double_range
+from adcompile.verify.compare import Reference, compare
+from adcompile.explain.passes import has_singular_step
+from adcompile.ir.graph import Graph
+from adcompile.frontend.sympy_bridge import leaves_double_range
 
 x, y = sp.symbols("x y", real=True)
 

@@ -10,7 +10,7 @@ from support import X, Y, close, reference
 from test_ops import MATH_OPS, text_for
 
 import adcompile
-from adcompile.check import for_real_arguments
+from adcompile.verify.compare import for_real_arguments
 from adcompile.cli import main
 
 
@@ -136,7 +136,7 @@ def test_check_covers_jacobian_vjp_jvp_and_their_identity():
 
 
 def test_a_wrong_jacobian_fails_the_check(monkeypatch):
-    import adcompile.quantities as q
+    import adcompile.verify.quantities as q
 
     real = q.call_all
 

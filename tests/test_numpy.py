@@ -12,7 +12,7 @@ from support import X, Y, close, reference
 from test_ops import MATH_OPS, text_for
 
 import adcompile
-from adcompile.check import for_real_arguments
+from adcompile.verify.compare import for_real_arguments
 from adcompile.cli import main
 
 UDL = "beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x)))"
@@ -166,7 +166,7 @@ def test_a_scalar_added_inside_a_sum_counts_once_per_element():
 
 
 def test_sum_to_over_a_region_larger_than_the_adjoint():
-    from adcompile.runtime_numpy import _sum_to
+    from adcompile.runtime.numpy_backend import _sum_to
 
     c = np.zeros((1, 4))
     assert np.array_equal(_sum_to(np.ones((1, 4)), c, np.zeros((3, 4))), np.full((1, 4), 3.0))

@@ -9,7 +9,7 @@ import sympy as sp
 from support import X, Y, close, reference
 
 import adcompile
-from adcompile.ops import OPS_LIST
+from adcompile.ir.ops import OPS_LIST
 
 INFIX = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x", "pow": "x ** y"}
 # Every op a user can write that the math backend prints (the reductions are numpy's).

@@ -6,10 +6,10 @@ it on; both strings are written out by hand from the rule being tested.
 
 import pytest
 
-from adcompile.autodiff import reverse
-from adcompile.graph import Graph, format_ir
-from adcompile.parse import parse
-from adcompile.rewrite import RULES
+from adcompile.ad.modes import reverse
+from adcompile.ir.graph import Graph, format_ir
+from adcompile.frontend.text import parse
+from adcompile.ir.rewrite import RULES
 
 
 def ir(text: str, **flags) -> str:

@@ -9,8 +9,8 @@ import pytest
 import adcompile
 from adcompile import ParseError
 from adcompile.cli import main
-from adcompile.graph import Graph, format_ir
-from adcompile.parse import one_line_program, parse
+from adcompile.ir.graph import Graph, format_ir
+from adcompile.frontend.text import one_line_program, parse
 
 
 def value(text: str, **at) -> float:

@@ -210,7 +210,7 @@ def test_a_sympy_that_takes_too_long_fails_the_check_and_says_so():
 def test_the_time_limit_fires_again_if_its_first_exception_is_lost():
     # Found by the long profile: the timeout landed in a garbage-collector callback, where
     # Python only reports an exception, and SymPy ran on until it ran out of memory
-    from adcompile.check import SymPyTimeout, run_deep
+    from adcompile.verify.compare import SymPyTimeout, run_deep
 
     lost = []
 
@@ -234,9 +234,9 @@ def test_the_fuzz_strategies_cover_every_op_a_user_can_write():
     from strategies import BINARY, UNARY
     from test_ops import INFIX
 
-    from adcompile.graph import Graph, reachable
-    from adcompile.ops import OPS_LIST
-    from adcompile.parse import parse
+    from adcompile.ir.graph import Graph, reachable
+    from adcompile.ir.ops import OPS_LIST
+    from adcompile.frontend.text import parse
 
     covered = set()
     for template in UNARY + BINARY:

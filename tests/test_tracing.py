@@ -11,7 +11,7 @@ from support import close
 
 import adcompile
 from adcompile.cli import main
-from adcompile.ops import OPS
+from adcompile.ir.ops import OPS
 
 XS = np.array([0.5, -1.25, 2.0, 3.5])
 YS = np.array([1.0, 0.25, -2.0, 3.0])

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .autodiff import forward, reverse
-from .codegen import FunctionSpec
-from .graph import Graph, Node, reachable
+from adcompile.ad.modes import forward, reverse
+from adcompile.codegen.printer import FunctionSpec
+from adcompile.ir.graph import Graph, Node, reachable
 
 
 @dataclass

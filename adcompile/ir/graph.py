@@ -27,8 +27,8 @@ import math
 import numbers
 from typing import Callable, Iterable
 
-from .errors import AdcompileError
-from .ops import OPS, Op
+from adcompile.errors import AdcompileError
+from adcompile.ir.ops import OPS, Op
 
 CONST, VAR, APPLY = 0, 1, 2
 
@@ -257,17 +257,17 @@ class Node:
 
     # --- NumPy calls these instead of converting the node (trace.py maps or refuses) ---
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .trace import numpy_ufunc
+        from adcompile.frontend.trace import numpy_ufunc
 
         return numpy_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .trace import numpy_function
+        from adcompile.frontend.trace import numpy_function
 
         return numpy_function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        from .trace import refuse_numpy_array
+        from adcompile.frontend.trace import refuse_numpy_array
 
         refuse_numpy_array()
 
@@ -340,7 +340,7 @@ class Graph:
 
 
 def _simplify(graph: Graph, op: Op, nodes: tuple) -> Node | None:
-    from .rewrite import simplify  # rewrite.py builds nodes, so it imports this module
+    from adcompile.ir.rewrite import simplify  # rewrite.py builds nodes, so it imports this module
 
     global _simplify
     _simplify = simplify

@@ -25,9 +25,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .errors import ParseError, line_and_column
-from .graph import APPLY, Graph, Node
-from .language import CONSTANTS, FUNCTIONS
+from adcompile.errors import ParseError, line_and_column
+from adcompile.ir.graph import APPLY, Graph, Node
+from adcompile.frontend.language import CONSTANTS, FUNCTIONS
 
 NUM, NAME, OP, NEWLINE, END = "number", "name", "op", "newline", "end"
 

@@ -16,10 +16,10 @@ import sys
 
 import sympy as sp
 
-from .errors import CompileError
-from .graph import CONST, VAR, Graph, Node, reachable
-from .ops import OPS
-from .parse import Program, normalize_name
+from adcompile.errors import CompileError
+from adcompile.ir.graph import CONST, VAR, Graph, Node, reachable
+from adcompile.ir.ops import OPS
+from adcompile.frontend.text import Program, normalize_name
 
 
 def symbol(name: str) -> sp.Symbol:

@@ -40,7 +40,7 @@ from typing import Callable
 
 import sympy as sp
 
-from . import runtime_math as rm
+import adcompile.runtime.math_backend as rm
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)

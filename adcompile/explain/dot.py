@@ -14,10 +14,10 @@ import shutil
 import subprocess
 import textwrap
 
-from .errors import CompileError
-from .explain import SINGULAR_NOTE, Passes, names_of
-from .graph import APPLY, CONST, Node, reachable
-from .tables import number
+from adcompile.errors import CompileError
+from adcompile.explain.passes import SINGULAR_NOTE, Passes, names_of
+from adcompile.ir.graph import APPLY, CONST, Node, reachable
+from adcompile.explain.tables import number
 
 MAX_NODES = 200
 INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew "

@@ -28,13 +28,13 @@ import numbers
 import os
 from typing import Callable
 
-from .errors import CompileError, visible
-from .graph import Graph, Node, TracingError, evaluate
-from .language import FUNCTIONS, Function
-from .ops import OPS
-from .parse import Program, normalize_name
+from adcompile.errors import CompileError, visible
+from adcompile.ir.graph import Graph, Node, TracingError, evaluate
+from adcompile.frontend.language import FUNCTIONS, Function
+from adcompile.ir.ops import OPS
+from adcompile.frontend.text import Program, normalize_name
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # adcompile/
 
 
 def op_function(function: Function) -> Callable:

@@ -46,7 +46,7 @@ import mpmath
 import sympy as sp
 from sympy.printing.pycode import MpmathPrinter
 
-from .errors import CompileError
+from adcompile.errors import CompileError
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ import json
 import math
 import textwrap
 
-from .explain import FINITE_DIFFERENCE_NOTE, SINGULAR_NOTE, Passes
+from adcompile.explain.passes import FINITE_DIFFERENCE_NOTE, SINGULAR_NOTE, Passes
 
 
 def number(value: float, digits: int) -> str:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .errors import CompileError
-from .graph import APPLY, CONST, VAR, Graph, Node, evaluate, reachable
-from .names import natural_key
-from .parse import Program
+from adcompile.errors import CompileError
+from adcompile.ir.graph import APPLY, CONST, VAR, Graph, Node, evaluate, reachable
+from adcompile.codegen.names import natural_key
+from adcompile.frontend.text import Program
 
 INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from .ops import OPS
+from adcompile.ir.ops import OPS
 
 CONSTANTS = {"pi": math.pi}
 

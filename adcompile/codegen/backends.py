@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from types import ModuleType
 
-from . import runtime_math
+import adcompile.runtime.math_backend as runtime_math
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ def get_backend(name: str) -> Backend:
     if name == "math":
         return MATH
     if name == "numpy":
-        from . import runtime_numpy
+        import adcompile.runtime.numpy_backend as runtime_numpy
 
         return Backend("numpy", "numpy", "np", runtime_numpy, False, free_dead=True)
-    from .errors import CompileError
+    from adcompile.errors import CompileError
 
     raise CompileError(f"unknown backend {name!r}; choose 'math' or 'numpy'")

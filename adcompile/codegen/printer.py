@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import Backend
-from .graph import APPLY, CONST, Node, reachable
-from .names import NameAllocator
+from adcompile.codegen.backends import Backend
+from adcompile.ir.graph import APPLY, CONST, Node, reachable
+from adcompile.codegen.names import NameAllocator
 
 LINE = 88
 INDENT = "    "

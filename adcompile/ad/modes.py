@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .graph import VAR, Graph, Node, reachable, use_counts
+from adcompile.ir.graph import VAR, Graph, Node, reachable, use_counts
 
 
 def _linear_maps(node: Node) -> list:

@@ -1,0 +1,1 @@
+"""Automatic differentiation: reverse and forward mode as graph transforms, and the derivative functions a module gets."""

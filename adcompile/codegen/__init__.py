@@ -1,0 +1,1 @@
+"""Code generation: names, the printer and the backends' tables."""

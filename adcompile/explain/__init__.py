@@ -1,0 +1,1 @@
+"""Seeing backpropagation: the passes as numbers, as tables and as a Graphviz drawing."""

@@ -1,0 +1,1 @@
+"""The intermediate representation: the hash-consed Node/Op graph, the op table and the algebraic rewrites."""

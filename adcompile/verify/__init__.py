@@ -1,0 +1,1 @@
+"""The differential check against SymPy."""
