@@ -13,13 +13,12 @@ attributes but not in ``__all__``, so ``from adcompile import *`` does not
 shadow the builtins ``abs``, ``min`` and ``max``.
 """
 
-__version__ = "0.1.0"
-
-from adcompile.api import check, compile, gradient  # noqa: E402
-from adcompile.errors import AdcompileError, CompileError, ParseError  # noqa: E402
-from adcompile.ir.graph import TracingError  # noqa: E402
-from adcompile.frontend.language import CONSTANTS as _CONSTANTS  # noqa: E402
-from adcompile.frontend.trace import OP_FUNCTIONS as _OP_FUNCTIONS  # noqa: E402
+from adcompile.api import check, compile, gradient
+from adcompile.errors import AdcompileError, CompileError, ParseError
+from adcompile.frontend.language import CONSTANTS as _CONSTANTS
+from adcompile.frontend.trace import OP_FUNCTIONS as _OP_FUNCTIONS
+from adcompile.ir.node import TracingError
+from adcompile.version import __version__
 
 globals().update(_OP_FUNCTIONS)
 pi = _CONSTANTS["pi"]

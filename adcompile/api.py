@@ -1,27 +1,27 @@
-"""The public Python API: ``compile`` and ``check``.
+"""The public Python API: ``compile``, ``check`` and ``gradient``.
 
-Both take the same inputs (expression text or a SymPy expression) and the
-same options as the command line, and share one pipeline (``compiler.py``).
+They take the same inputs (expression text, a SymPy expression or a Python
+function) and the same options as the command line, and share one pipeline
+(``pipeline.py``).  The check itself is ``adcompile.verify``; ``check_module``
+is the glue that reads the input again for it and names what to check.
 """
 
 from __future__ import annotations
 
 import builtins
-import math
 from typing import Callable, Sequence
 
 import sympy as sp
 
-from adcompile.verify.compare import CheckReport, Reference, Row, check_options, compare, reference_failed, run_deep
 from adcompile.pipeline import TRACED, Built, Options, build, check_function_name
 from adcompile.errors import CompileError
-from adcompile.explain.passes import has_singular_step
-from adcompile.ir.graph import Graph, evaluate
-from adcompile.module import CompiledModule
-from adcompile.frontend.text import Program, parse
-from adcompile.verify.quantities import call_all, plan
-from adcompile.frontend.sympy_bridge import from_sympy, leaves_double_range, symbol, to_sympy
-from adcompile.frontend.trace import default_name, describe, trace
+from adcompile.ir.graph import Graph
+from adcompile.module import CompiledModule, built_of
+from adcompile.frontend.program import Program
+from adcompile.frontend.text import parse
+from adcompile.frontend.sympy_in import from_sympy
+from adcompile.frontend.trace import default_name, describe, trace, tracing_graph
+from adcompile.verify import CheckReport, Subject, check_options, check_program
 
 
 def _names(value: str | Sequence[str] | None) -> list[str] | None:
@@ -57,9 +57,15 @@ def read_program(expr, graph: Graph, source_file: str | None = None) -> tuple[Pr
                        "a SymPy expression or a Python function")
 
 
+def new_graph(expr, **flags) -> Graph:
+    """An empty ``Graph(**flags)`` to read ``expr`` into; for a Python function, one that traces."""
+    is_function = callable(expr) and not isinstance(expr, sp.Basic)  # as read_program decides
+    return tracing_graph(**flags) if is_function else Graph(**flags)
+
+
 def _read_outputs(exprs: dict, graph: Graph) -> Program:
     """Several named outputs, each expression text, sharing one graph."""
-    outputs, names, variables = [], [], {}
+    outputs, names, variables, steps = [], [], {}, {}
     for key, text in exprs.items():
         if not isinstance(key, str) or not isinstance(text, str):
             raise CompileError("give several outputs as a dict of name -> expression text")
@@ -69,11 +75,13 @@ def _read_outputs(exprs: dict, graph: Graph) -> Program:
         outputs.append(program.outputs[0])
         names.append(key)
         variables.update(program.variables)
-    return Program(outputs, names, variables=variables)
+        for step, node in program.steps.items():  # their names name the generated code's lines
+            steps.setdefault(step, node)
+    return Program(outputs, names, steps, variables)
 
 
 def build_module(expr, options: Options, progress: Callable | None = None) -> Built:
-    graph = Graph()
+    graph = new_graph(expr)
     program, text = read_program(expr, graph, options.source_file)
     return build(program, graph, text, options, progress)
 
@@ -190,53 +198,16 @@ def check(
     return check_module(expr, module, points=points, seed=seed, timeout=timeout)
 
 
-def _overflows(program: Program, point: dict[str, float]) -> bool:
-    """Whether a step overflows a double at ``point``.  With every variable nan, only
-    a constant step can (``pow(2 + sin(1e5), 1e15)``), and SymPy can exhaust memory
-    on such a step; elsewhere mpmath can (``sin`` of SymPy's exact 10**(10**46000))."""
-    try:
-        evaluate(program.outputs, point)
-    except OverflowError:
-        return True
-    except (ArithmeticError, ValueError, TypeError, KeyError):
-        pass
-    return False
-
-
 def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
                  timeout: float | None = 120.0) -> CheckReport:
     """Compare an already compiled module with SymPy's reading of ``expr``:
     every function it has (value, gradient, Hessian, Jacobian, products).
-    SymPy runs in a thread with a deep stack (``check.run_deep``)."""
-    time_limit = check_options(points, seed, timeout)
-    built = module._built
+    ``expr`` is read again with nothing folded or rewritten for the reference."""
+    check_options(points, seed, timeout)
+    built = built_of(module)
     iface, options = built.interface, built.options
-    flags = {"hessian": options.hessian, "jvp": options.jvp, "hvp": options.hvp}
-    raw = Graph(fold=False, algebra=False)
+    raw = new_graph(expr, fold=False, algebra=False)
     program, text = read_program(expr, raw, options.source_file)
-    several = len(program.outputs) > 1
-    if _overflows(program, {name: math.nan for name in program.variables}):
-        return CheckReport(text, [Row("value")], 0, 0, seed, no_reference=True, problems=[
-            "a step with no variables in it exceeds a double's range, so the generated code "
-            "overflows at every point; nothing to compare (SymPy was not asked)"])
-    def build_reference():
-        exprs = to_sympy(program.outputs)
-        quantities, vectors = plan(exprs, [symbol(w) for w in iface.wrt], iface.wrt, flags, seed)
-        return quantities, vectors, Reference(quantities.exprs, [symbol(a) for a in iface.args])
-
-    try:
-        quantities, vectors, reference = run_deep(build_reference, time_limit)
-    except Exception as exc:  # SymPy's own failures (RecursionError, its internal bugs) and the time limit
-        return reference_failed(text, ["value"], seed, exc)
-
-    def ours(point: list[float]) -> list[float]:
-        results = call_all(module, module.name, point, vectors, several, flags)
-        return [read(results) for read in quantities.readers]
-
-    def excuse(point: dict[str, float]) -> str | None:
-        if leaves_double_range(program.outputs, point):
-            return "range"
-        return "singular" if has_singular_step(program.outputs, point) else None
-
-    return compare(text, reference, ours, iface.args, quantities.labels, points=points, seed=seed,
-                   excuse=excuse, overflows=lambda point: _overflows(program, point))
+    subject = Subject(module, module.name, iface.args, iface.wrt,
+                      hessian=options.hessian, jvp=options.jvp, hvp=options.hvp)
+    return check_program(program, text, subject, points=points, seed=seed, timeout=timeout)

@@ -19,7 +19,7 @@ import argparse
 import sys
 from typing import Callable
 
-from adcompile import __version__
+from adcompile.version import __version__
 from adcompile.api import build_module, check_module, make_options
 from adcompile.pipeline import STDIN
 from adcompile.errors import AdcompileError, CompileError

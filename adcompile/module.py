@@ -100,3 +100,9 @@ class CompiledModule:
 
     def __repr__(self) -> str:
         return f"<adcompile module {self.name}: ARGS={self.ARGS}>"
+
+
+def built_of(module: CompiledModule) -> Built:
+    """What the pipeline built for ``module``: its text, interface and options (a
+    function, not an attribute, so that no generated function's name is shadowed)."""
+    return module._built

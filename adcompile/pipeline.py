@@ -12,14 +12,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from adcompile import __version__
 from adcompile.codegen.backends import get_backend
 from adcompile.codegen.printer import ModuleSpec, generate
-from adcompile.errors import CompileError
+from adcompile.errors import CompileError, visible
 from adcompile.ad.derivatives import Request, build_functions
 from adcompile.ir.graph import Graph, Node, reachable
 from adcompile.codegen.names import is_reserved_word, natural_sorted, python_name
-from adcompile.frontend.text import Program, normalize_name, parse
+from adcompile.frontend.program import Program, normalize_name
+from adcompile.frontend.text import one_line_program, parse
+from adcompile.version import __version__
+
+from adcompile.codegen.names import NameAllocator, step_labels
 
 BLACK_MAX_LINES = 2000  # black runs by default only on modules up to this size
 HEADER_EXPRESSION_LIMIT = 2000  # longer expressions are not repeated in the header
@@ -132,15 +135,8 @@ def _resolve_wrt(options: Options, args: list[str], python_args: list[str]) -> l
 
 def _python_names(args: list[str]) -> list[str]:
     """Keep every valid name as it is; give keywords trailing underscores."""
-    taken = {a for a in args if not is_reserved_word(a)}
-    names = []
-    for a in args:
-        if is_reserved_word(a):
-            while a in taken or is_reserved_word(a):
-                a += "_"
-            taken.add(a)
-        names.append(a)
-    return names
+    alloc = NameAllocator(a for a in args if not is_reserved_word(a))
+    return [alloc.take_with_underscores(a) if is_reserved_word(a) else a for a in args]
 
 
 # module-level names a generated function must not take (nor a dunder, __name__ ...):
@@ -183,22 +179,21 @@ def build(
                            "single output; this program has "
                            f"{len(program.outputs)} (use the Jacobian functions)")
     reduced = _check_backend(program, backend, options)
-    request = Request(name, graph, list(program.outputs), [graph.var(a) for a in iface.args],
-                      [graph.var(w) for w in iface.wrt], options.hessian, options.jvp, options.hvp,
-                      arrays=reduced, elementwise=backend.name == "numpy" and not reduced)
-    param_names = dict(zip((n.id for n in request.params), iface.python_args))
-    taken = set(iface.python_args)
-    if options.jvp or options.hvp:
-        request.direction = _extra_params(graph, "v_", iface.python_wrt, taken, param_names)
+    params = _Parameters(graph, iface)
+    direction = params.extra("v_", iface.python_wrt) if options.jvp or options.hvp else []
     output_names = _output_names(program)
-    if several:
-        request.cotangents = _extra_params(graph, "c_", output_names, taken, param_names)
-    functions = build_functions(request, progress)
+    cotangents = params.extra("c_", output_names) if several else []
+    request = Request(name, graph, tuple(program.outputs), tuple(params.args), tuple(params.wrt),
+                      options.hessian, options.jvp, options.hvp, arrays=reduced,
+                      elementwise=backend.name == "numpy" and not reduced,
+                      direction=tuple(direction), cotangents=tuple(cotangents))
+    derivatives = build_functions(request, progress)
     constants = [("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))]
     if several:
         constants.append(("OUTPUTS", tuple(output_names)))
-    spec = ModuleSpec(backend=backend, header=[], constants=constants + request.constants,
-                      functions=functions, param_names=param_names)
+    spec = ModuleSpec(backend=backend, header=[], constants=constants + derivatives.constants,
+                      functions=derivatives.functions, param_names=params.names,
+                      labels=step_labels(program.steps), hints=derivatives.hints)
     if progress:
         progress("printing", 0, 1)
     built = Built(generate(spec), iface, options, expression)
@@ -230,23 +225,31 @@ def _output_names(program: Program) -> list[str]:
     return [python_name(n) for n in names]
 
 
-def _extra_params(graph: Graph, prefix: str, names: list[str], taken: set[str],
-                  param_names: dict[int, str]) -> list[Node]:
-    """Parameters beyond ARGS (directions v_x, cotangents c_r1), named clear of ARGS.
+class _Parameters:
+    """The generated functions' parameters as variable nodes, and their Python names:
+    the ARGS, then any extra parameters (directions ``v_x``, cotangents ``c_r1``)."""
 
-    Their nodes are variables with names no expression can spell, so they
-    never merge with a user's variable of the same name.
-    """
-    nodes = []
-    for name in names:
-        python = prefix + name
-        while python in taken or is_reserved_word(python):
-            python += "_"
-        taken.add(python)
-        node = graph.var(f"\0{python}")
-        param_names[node.id] = python
-        nodes.append(node)
-    return nodes
+    def __init__(self, graph: Graph, iface: Interface):
+        self.graph = graph
+        self.args = [graph.var(a) for a in iface.args]
+        self.wrt = [graph.var(w) for w in iface.wrt]
+        self.names = dict(zip((n.id for n in self.args), iface.python_args))
+        self.alloc = NameAllocator(iface.python_args)
+
+    def extra(self, prefix: str, names: list[str]) -> list[Node]:
+        """Parameters beyond ARGS, named clear of ARGS (``v_x``, or ``v_x_`` if
+        ``v_x`` is an argument).
+
+        Their nodes are variables with names no expression can spell, so they
+        never merge with a user's variable of the same name.
+        """
+        nodes = []
+        for name in names:
+            python = self.alloc.take_with_underscores(prefix + name)
+            node = self.graph.var(f"\0{python}")
+            self.names[node.id] = python
+            nodes.append(node)
+        return nodes
 
 
 def format_with_black(source: str) -> str:
@@ -286,14 +289,10 @@ def one_line(text: str) -> str:
     """The text on a single line: newlines become '; ' or spaces, comments go."""
     if "\n" not in text and "\r" not in text and "#" not in text:
         return text
-    from adcompile.frontend.text import one_line_program
-
     return one_line_program(text)
 
 
 def header_lines(expression: str, options: Options, output: str | None) -> list[str]:
-    from adcompile.errors import visible
-
     lines = [f"Generated by adcompile {__version__}. Do not edit: regenerate instead."]
     if expression.startswith(TRACED):
         lines.append(f"Traced from {expression}; regenerate with adcompile.compile() on it.")

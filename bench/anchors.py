@@ -65,7 +65,7 @@ def evaluate(case: Case, env: dict, functions) -> object:
 def sympy_anchor(case: Case) -> dict:
     import sympy as sp
 
-    from adcompile.frontend.sympy_bridge import symbol, to_sympy
+    from adcompile.verify.sympy_out import symbol, to_sympy
 
     start = time.perf_counter()
     expr = to_sympy(program_of(case).outputs, evaluate=True)[0]

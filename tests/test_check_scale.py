@@ -62,7 +62,7 @@ def test_rosenbrock_in_50_variables_agrees_with_sympy():
 def test_the_reference_sum_is_flat_and_its_value_right():
     from adcompile.ir.graph import Graph
     from adcompile.frontend.text import parse
-    from adcompile.frontend.sympy_bridge import to_sympy
+    from adcompile.verify.sympy_out import to_sympy
 
     program = parse("a - b + c*d*e - (f + g) + 2*a", Graph(fold=False, algebra=False))
     (expr,) = to_sympy(program.outputs)
@@ -79,7 +79,7 @@ def test_a_shared_sum_stays_shared():
     # (and 2**n for n doublings)
     from adcompile.ir.graph import Graph
     from adcompile.frontend.text import parse
-    from adcompile.frontend.sympy_bridge import to_sympy
+    from adcompile.verify.sympy_out import to_sympy
 
     lines = ["t0 = x + y"] + [f"t{k} = t{k - 1} + t{k - 1}" for k in range(1, 17)] + ["t16"]
     program = parse("\n".join(lines), Graph(fold=False, algebra=False))
@@ -114,7 +114,8 @@ def test_the_seed_model_nested_60_deep_agrees_with_sympy():
 def test_a_deep_quantity_is_evaluated_in_shallow_steps():
     # printed as one expression, 200 nested layers are more parentheses than Python's
     # parser takes; the reference names its steps instead
-    from adcompile.verify.compare import Reference, run_deep
+    from adcompile.verify.deep import run_deep
+    from adcompile.verify.reference import Reference
 
     x = sp.Symbol("x", real=True)
     with sp.evaluate(False):
@@ -132,7 +133,7 @@ def test_a_deep_quantity_is_evaluated_in_shallow_steps():
 def test_steps_are_not_taken_out_of_a_piecewise_branch():
     # 1/x is repeated, but only evaluated where x > 0: computing it first would make the
     # quantity undefined at 0
-    from adcompile.verify.compare import Reference
+    from adcompile.verify.reference import Reference
 
     x = sp.Symbol("x", real=True)
     with sp.evaluate(False):
@@ -163,7 +164,7 @@ def test_sympy_out_of_time_is_inconclusive(capsys):
 
 def test_a_reference_too_deep_for_sympy_is_inconclusive(monkeypatch):
     # as if the stack were no deeper than the default: SymPy's recursion runs out
-    monkeypatch.setattr(sys.modules["adcompile.verify.compare"], "_STACK_PER_FRAME", 2**40)
+    monkeypatch.setattr(sys.modules["adcompile.verify.deep"], "_STACK_PER_FRAME", 2**40)
     report = adcompile.check(nested(60), wrt="x", points=3)
     assert report.inconclusive and not report.ok
     assert "RecursionError: the expression is nested too deeply for SymPy" in str(report)
@@ -180,12 +181,12 @@ def test_the_time_limit_holds_outside_the_main_thread():
 
 
 def _refuse_to_build(monkeypatch):
-    import adcompile.api
+    import adcompile.verify.check
 
     def too_deep(*args):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(adcompile.api, "to_sympy", too_deep)
+    monkeypatch.setattr(adcompile.verify.check, "to_sympy", too_deep)
 
 
 def test_compile_with_check_refuses_an_inconclusive_check(monkeypatch):
@@ -273,11 +274,10 @@ def test_a_constant_that_overflows_everywhere_is_inconclusive():
 
 
 def test_a_disagreement_is_never_called_inconclusive():
-    import importlib
+    from adcompile.verify import CheckReport, Row
 
-    check = importlib.import_module("adcompile.verify.compare")
-    wrong, nowhere = check.Row("d/dx", worst_rel=1e-3, compared=5), check.Row("d/dy")
-    report = check.CheckReport("x*y", [check.Row("value", compared=5), wrong, nowhere], 5, 0, 0)
+    wrong, nowhere = Row("d/dx", worst_rel=1e-3, compared=5), Row("d/dy")
+    report = CheckReport("x*y", [Row("value", compared=5), wrong, nowhere], 5, 0, 0)
     assert report.disagrees and not report.inconclusive and report.status == "disagrees"
     report.rows.remove(wrong)
     assert report.inconclusive and report.status == "inconclusive"

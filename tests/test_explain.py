@@ -7,7 +7,7 @@ import os
 import re
 
 import pytest
-from test_seed import POINT, SEED_GRADIENT
+from support import POINT, SEED_GRADIENT
 
 from adcompile.cli import main
 

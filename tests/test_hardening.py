@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import expressions
-from test_random import EXAMPLES, LONG
+from support import EXAMPLES, LONG
 
 import adcompile
 from adcompile.cli import main

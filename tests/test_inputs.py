@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from support import close
-from test_seed import POINT, SEED_FORWARD, SEED_GRADIENT
+from support import POINT, SEED_FORWARD, SEED_GRADIENT, close
 
 import adcompile
 from adcompile import cos, exp, sin

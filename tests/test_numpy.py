@@ -8,11 +8,10 @@ import random
 import numpy as np
 import pytest
 import sympy as sp
-from support import X, Y, close, reference
-from test_ops import MATH_OPS, text_for
+from support import MATH_OPS, X, Y, close, reference, text_for
 
 import adcompile
-from adcompile.verify.compare import for_real_arguments
+from adcompile.verify.reference import for_real_arguments
 from adcompile.cli import main
 
 UDL = "beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x)))"

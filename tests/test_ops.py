@@ -6,20 +6,10 @@ import random
 
 import pytest
 import sympy as sp
-from support import X, Y, close, reference
+from support import MATH_OPS, X, Y, close, reference, text_for
 
 import adcompile
 from adcompile.ir.ops import OPS_LIST
-
-INFIX = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x", "pow": "x ** y"}
-# Every op a user can write that the math backend prints (the reductions are numpy's).
-MATH_OPS = [op for op in OPS_LIST if (op.language or op.name in INFIX) and "math" in op.backends]
-
-
-def text_for(op) -> str:
-    if op.name in INFIX:
-        return INFIX[op.name]
-    return f"{op.name}({', '.join('xy'[: op.arity])})"
 
 
 @pytest.mark.parametrize("op", OPS_LIST, ids=lambda op: op.name)

@@ -19,7 +19,7 @@ def ir(text: str, **flags) -> str:
 def gradient_ir(text: str, wrt: list[str]) -> tuple[str, Graph]:
     graph = Graph()
     program = parse(text, graph)
-    grads = reverse(graph, program.outputs, [1.0], [graph.var(w) for w in wrt])
+    grads, _ = reverse(graph, program.outputs, [1.0], [graph.var(w) for w in wrt])
     return format_ir([g if g is not None else graph.const(0.0) for g in grads]), graph
 
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from strategies import expressions, programs
+from support import EXAMPLES, INFIX, LONG
 
 import adcompile
-
-# The CI profile runs EXAMPLES cases (and fractions of it) per differential test; `python3 tasks.py fuzz`
-# sets ADCOMPILE_FUZZ_EXAMPLES (100,000 by default) and a random seed instead.
-EXAMPLES = int(os.environ.get("ADCOMPILE_FUZZ_EXAMPLES", "700"))  # 1,015 cases in all
-LONG = "ADCOMPILE_FUZZ_EXAMPLES" in os.environ
+import adcompile.verify.check
+from adcompile.verify.deep import SymPyTimeout, run_deep
 
 
 def profile(examples: int):
@@ -188,12 +185,10 @@ def test_regressions_found_by_the_random_search(text):
     ("to_sympy", AttributeError("'Mul' object has no attribute 'p'")),  # SymPy's own bugs too
 ])
 def test_a_reference_sympy_cannot_build_fails_the_check_with_a_reason(monkeypatch, step, error):
-    import adcompile.api
-
     def broken(*args):
         raise error
 
-    monkeypatch.setattr(adcompile.api, step, broken)
+    monkeypatch.setattr(adcompile.verify.check, step, broken)
     report = adcompile.check("x*y")
     assert not report.ok
     assert f"SymPy could not build a reference ({type(error).__name__}" in str(report)
@@ -210,8 +205,6 @@ def test_a_sympy_that_takes_too_long_fails_the_check_and_says_so():
 def test_the_time_limit_fires_again_if_its_first_exception_is_lost():
     # Found by the long profile: the timeout landed in a garbage-collector callback, where
     # Python only reports an exception, and SymPy ran on until it ran out of memory
-    from adcompile.verify.compare import SymPyTimeout, run_deep
-
     lost = []
 
     def swallows_the_first():
@@ -232,7 +225,6 @@ def test_the_time_limit_fires_again_if_its_first_exception_is_lost():
 def test_the_fuzz_strategies_cover_every_op_a_user_can_write():
     # Issue 14 (14): a new op row must not be left out of the differential fuzzing
     from strategies import BINARY, UNARY
-    from test_ops import INFIX
 
     from adcompile.ir.graph import Graph, reachable
     from adcompile.ir.ops import OPS_LIST

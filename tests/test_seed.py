@@ -8,27 +8,10 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
-from support import close, reference
+from support import F0, F1, F2, F3, H1, H2, H3, LOSS, POINT, SEED_FORWARD, SEED_GRADIENT, close, reference
 
 import adcompile
 
-POINT = dict(beta0=1.0, beta1=2.0, beta2=-3.0, beta3=0.4, omega0=0.1, omega1=-0.4,
-             omega2=2.0, omega3=3.0, x=2.3, y=2.0)
-
-# The forward steps of eq. 1.4, each written out in the earlier variables.
-F0 = "beta0 + omega0*x"
-H1 = f"sin({F0})"
-F1 = f"beta1 + omega1*{H1}"
-H2 = f"exp({F1})"
-F2 = f"beta2 + omega2*{H2}"
-H3 = f"cos({F2})"
-F3 = f"beta3 + omega3*{H3}"
-LOSS = f"({F3} - y)**2"
-
-SEED_FORWARD = {F0: 1.230, H1: 0.942, F1: 1.623, H2: 5.068, F2: 7.137, H3: 0.657, F3: 2.372,
-                LOSS: 0.139}
-SEED_GRADIENT = dict(beta3=0.745, omega3=0.489, beta2=-1.683, omega2=-8.530, beta1=-17.060,
-                     omega1=-16.079, beta0=2.281, omega0=5.246)
 # dl/d(node): the loss with that node as a free variable, differentiated there.
 SEED_ADJOINTS = {
     "f3": ("(f3 - y)**2", 0.745),

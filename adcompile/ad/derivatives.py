@@ -27,36 +27,70 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from adcompile.ad.modes import forward, reverse
+from adcompile.ad.modes import NameHints, forward, reverse
 from adcompile.codegen.printer import FunctionSpec
 from adcompile.ir.graph import Graph, Node, reachable
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
     """What to generate, and the nodes it is generated from."""
 
     name: str
     graph: Graph
-    outputs: list[Node]
-    params: list[Node]  # the ARGS, as variable nodes
-    wrt: list[Node]
+    outputs: tuple[Node, ...]
+    params: tuple[Node, ...]  # the ARGS, as variable nodes
+    wrt: tuple[Node, ...]
     hessian: bool = False
     jvp: bool = False
     hvp: bool = False
     arrays: bool = False  # numpy code whose output is reduced: adjoints take their node's shape
     elementwise: bool = False  # numpy code, not reduced: derivatives take the arguments' shape
-    direction: list[Node] = field(default_factory=list)  # v_..., one per WRT
-    cotangents: list[Node] = field(default_factory=list)  # c_..., one per output
+    direction: tuple[Node, ...] = ()  # v_..., one per WRT (for jvp and hvp)
+    cotangents: tuple[Node, ...] = ()  # c_..., one per output (several outputs)
+
+
+@dataclass
+class Derivatives:
+    """What ``build_functions`` gives the printer: the functions, the module's
+    constants (``HESSIAN_NONZERO`` ...), and which primal each derivative node
+    is the derivative of (to name it ``d_x``, ``dot_t3``)."""
+
+    functions: list[FunctionSpec] = field(default_factory=list)
     constants: list[tuple[str, tuple]] = field(default_factory=list)
+    hints: NameHints = field(default_factory=dict)
+
+    def sweep(self, result: tuple[list[Node | None], NameHints]) -> list[Node | None]:
+        """The nodes of one forward or reverse sweep; its name hints are kept."""
+        nodes, hints = result
+        self.hints.update(hints)
+        return nodes
 
 
-def _spec(request: Request, name: str, params: list[Node], returns, *args,
-          derivatives: bool = True, **kwargs) -> FunctionSpec:
+FORWARD_PASS = "forward pass"
+
+
+def _spec(request: Request, name: str, params: tuple[Node, ...], returns, doc: str,
+          passes: tuple = (), derivatives: bool = True, **kwargs) -> FunctionSpec:
+    """A function returning ``returns``: the value, then the derivative parts.
+
+    With ``passes``, (comment, the derivative part that pass computes) each, the
+    body is printed as the forward pass, then those passes; the last one also
+    computes whatever else the returned parts need.
+    """
     if request.elementwise and derivatives:
         value, *rest = returns
         returns = (value, *_broadcast_all(request.graph, tuple(rest), params))
-    return FunctionSpec(name, params, returns, *args, primal=tuple(request.outputs), **kwargs)
+        # an earlier pass computes its part as the function of ARGS alone returns it
+        passes = tuple((comment, _broadcast_all(request.graph, part, request.params))
+                       for comment, part in passes[:-1]) + passes[-1:]
+    if not passes:
+        return FunctionSpec(name, list(params), returns, doc, passes=[(None, _flatten(returns))],
+                            **kwargs)
+    body = [(FORWARD_PASS, list(request.outputs))]
+    body += [(comment, _flatten(part)) for comment, part in passes[:-1]]
+    body.append((passes[-1][0], _flatten(returns[1:])))
+    return FunctionSpec(name, list(params), returns, doc, passes=body, **kwargs)
 
 
 def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
@@ -100,68 +134,71 @@ def _value(request: Request):
     return request.outputs[0] if len(request.outputs) == 1 else tuple(request.outputs)
 
 
-def _sweep(request: Request, label: str) -> tuple[int, str]:
-    return (len(request.graph.nodes), label)
-
-
 def _along_v(request: Request) -> dict[int, Node]:
     """Forward-mode seeds: each WRT variable's tangent is its direction parameter."""
     return {w.id: v for w, v in zip(request.wrt, request.direction)}
 
 
 def _push_forward(graph: Graph, nodes: list[Node | None], tangents: dict) -> list[Node | None]:
-    """The tangents of ``nodes`` in one forward sweep; None (a structural zero) stays None."""
+    """The tangents of ``nodes`` in one forward sweep; None (a structural zero) stays None.
+    They are unnamed temporaries (no name hints)."""
     present = [n for n in nodes if n is not None]
-    pushed = dict(zip((n.id for n in present), forward(graph, present, tangents, prefix=None)))
-    return [None if n is None else pushed[n.id] for n in nodes]
+    pushed, _ = forward(graph, present, tangents, prefix=None)
+    by_id = dict(zip((n.id for n in present), pushed))
+    return [None if n is None else by_id[n.id] for n in nodes]
 
 
 def _nonzero(matrix: list[list]) -> tuple:
     return tuple((i, j) for i, row in enumerate(matrix) for j, x in enumerate(row) if x is not None)
 
 
-def build_functions(request: Request, progress=None) -> list[FunctionSpec]:
+def build_functions(request: Request, progress=None) -> Derivatives:
+    """Every function the request asks for, with the constants and name hints they bring."""
     name = request.name
     docs = "Value of {}." if len(request.outputs) == 1 else "Values of {}'s outputs, in the order of OUTPUTS."
-    functions = [_spec(request, name, request.params, _value(request), docs.format(name),
-                       derivatives=False)]
+    built = Derivatives()
+    built.functions.append(_spec(request, name, request.params, _value(request), docs.format(name),
+                                 derivatives=False))
     if len(request.outputs) == 1:
-        functions += _single_output(request, progress)
+        _single_output(request, built, progress)
     else:
-        functions += _several_outputs(request, progress)
+        _several_outputs(request, built, progress)
     if request.jvp:
-        functions.append(_jvp(request))
-    return functions
+        built.functions.append(_jvp(request, built))
+    return built
 
 
-def _single_output(request: Request, progress) -> list[FunctionSpec]:
+def _single_output(request: Request, built: Derivatives, progress) -> None:
     name, graph, out = request.name, request.graph, request.outputs[0]
-    backward = _sweep(request, "backward pass")
+    backward = "backward pass"
     step = (lambda done, total: progress("differentiating", done, total)) if progress else None
-    grads = reverse(graph, [out], [1.0], request.wrt, on_step=step, unbroadcast=request.arrays)
+    grads = built.sweep(reverse(graph, [out], [1.0], list(request.wrt), on_step=step,
+                                unbroadcast=request.arrays))
     if request.arrays:  # a structural zero still has its argument's shape
         grads = [graph("sum_to", 0.0, w, w) if g is None else g for g, w in zip(grads, request.wrt)]
     gradient = _or_zero(grads)
-    functions = [_spec(request, f"grad_{name}", request.params, (out, gradient),
-                       f"Value of {name} and its gradient, in the order of WRT.",
-                       sections=(backward,))]
+    built.functions.append(_spec(request, f"grad_{name}", request.params, (out, gradient),
+                                 f"Value of {name} and its gradient, in the order of WRT.",
+                                 passes=((backward, gradient),)))
     if request.hessian:
-        second = _sweep(request, "second order: the gradient pushed forward along each WRT")
-        matrix = hessian(graph, grads, request.wrt)
-        request.constants.append(("HESSIAN_NONZERO", _nonzero(matrix)))
-        functions.append(_spec(
+        matrix = hessian(graph, grads, list(request.wrt))
+        built.constants.append(("HESSIAN_NONZERO", _nonzero(matrix)))
+        h = tuple(_or_zero(r) for r in matrix)
+        built.functions.append(_spec(
             request, f"hessian_{name}", request.params,
-            (out, gradient, tuple(_or_zero(r) for r in matrix)),
+            (out, gradient, h),
             f"Value of {name}, its gradient and its Hessian (rows and columns in the order of WRT).",
-            sections=(backward, second)))
+            passes=((backward, gradient),
+                    ("second order: the gradient pushed forward along each WRT", h))))
     if request.hvp:
-        second = _sweep(request, "second order: the gradient pushed forward along v")
+        # with the Hessian computed first, what hvp shares with it comes with the backward pass
+        before = (gradient, h) if request.hessian else gradient
         hv = _or_zero(_push_forward(graph, grads, _along_v(request)))
-        functions.append(_spec(
+        built.functions.append(_spec(
             request, f"hvp_{name}", request.params + request.direction, (out, gradient, hv),
             f"Value of {name}, its gradient, and the Hessian times v (v in the order of WRT).",
-            sections=(backward, second), return_names=("value", "gradient", "hvp")))
-    return functions
+            passes=((backward, before), ("second order: the gradient pushed forward along v", hv)),
+            return_names=("value", "gradient", "hvp")))
 
 
 def hessian(graph: Graph, grads: list[Node | None], wrt: list[Node]) -> list[list[Node | None]]:
@@ -175,36 +212,35 @@ def hessian(graph: Graph, grads: list[Node | None], wrt: list[Node]) -> list[lis
     return matrix
 
 
-def _several_outputs(request: Request, progress) -> list[FunctionSpec]:
-    name, graph = request.name, request.graph
-    backward = _sweep(request, "backward pass, one sweep per output")
+def _several_outputs(request: Request, built: Derivatives, progress) -> None:
+    name, graph, wrt = request.name, request.graph, list(request.wrt)
     rows = []
     for k, out in enumerate(request.outputs):
         if progress:
             progress("differentiating", k, len(request.outputs))
-        rows.append(reverse(graph, [out], [1.0], request.wrt, unbroadcast=request.arrays))
-    request.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
-    values = tuple(request.outputs)
-    jacobian = _spec(
-        request, f"jacobian_{name}", request.params, (values, tuple(_or_zero(r) for r in rows)),
+        rows.append(built.sweep(reverse(graph, [out], [1.0], wrt, unbroadcast=request.arrays)))
+    built.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
+    values, jacobian = tuple(request.outputs), tuple(_or_zero(r) for r in rows)
+    built.functions.append(_spec(
+        request, f"jacobian_{name}", request.params, (values, jacobian),
         f"Values of {name} and its Jacobian: a row per output (OUTPUTS), a column per WRT.",
-        sections=(backward,), return_names=("values", "jacobian"))
-    pullback = _sweep(request, "backward pass from the cotangents c")
-    vjp = reverse(graph, request.outputs, request.cotangents, request.wrt, unbroadcast=request.arrays)
-    vjp_fn = _spec(
-        request, f"vjp_{name}", request.params + request.cotangents, (values, _or_zero(vjp)),
+        passes=(("backward pass, one sweep per output", jacobian),),
+        return_names=("values", "jacobian")))
+    vjp = _or_zero(built.sweep(reverse(graph, list(request.outputs), list(request.cotangents), wrt,
+                                        unbroadcast=request.arrays)))
+    built.functions.append(_spec(
+        request, f"vjp_{name}", request.params + request.cotangents, (values, vjp),
         f"Values of {name} and c times its Jacobian (c per OUTPUTS; result per WRT).",
-        sections=(pullback,), return_names=("values", "vjp"))
-    return [jacobian, vjp_fn]
+        passes=(("backward pass from the cotangents c", vjp),), return_names=("values", "vjp")))
 
 
-def _jvp(request: Request) -> FunctionSpec:
+def _jvp(request: Request, built: Derivatives) -> FunctionSpec:
     name, graph = request.name, request.graph
-    tangent = _sweep(request, "forward-mode tangents along v")
-    dots = forward(graph, request.outputs, _along_v(request))
+    dots = built.sweep(forward(graph, list(request.outputs), _along_v(request)))
     if len(request.outputs) == 1:
         returns, doc = (request.outputs[0], _or_zero(dots)[0]), "Value of {} and its derivative along v."
     else:
         returns, doc = (tuple(request.outputs), _or_zero(dots)), "Values of {} and J times v."
     return _spec(request, f"jvp_{name}", request.params + request.direction, returns,
-                 doc.format(name), sections=(tangent,), return_names=("values", "jvp"))
+                 doc.format(name), passes=(("forward-mode tangents along v", returns[1]),),
+                 return_names=("values", "jvp"))

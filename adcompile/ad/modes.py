@@ -14,6 +14,10 @@ gradient does not need.
 
 Forward mode is the same rules read the other way: a node's tangent is the sum
 of its arguments' tangents, each passed through the same linear map.
+
+The graph's nodes are never written to.  Besides the derivatives, each sweep
+returns its ``NameHints``: which primal each node it created is the derivative
+of, so that the printer can call it ``d_x`` or ``dot_t3``.
 """
 
 from __future__ import annotations
@@ -47,24 +51,34 @@ def active_nodes(order: list[Node], sources: Iterable[Node]) -> set[int]:
     return active
 
 
-def _rank(primal: Node) -> int:
-    """How well a primal names its adjoint: a user's step (as the seed's dl/df3),
-    then a variable, then a temporary."""
-    return 2 if primal.label is not None else 1 if primal.kind == VAR else 0
+# What a derivative node is the derivative of, for naming it: node id -> (prefix,
+# the primals it was found to be the derivative of, in the order the sweep met
+# them).  ``d`` for an adjoint, ``dot`` for a tangent.  The printer picks the
+# best-named primal; the graph's nodes themselves are never written to.
+NameHints = dict[int, tuple[str, list[Node]]]
 
 
-def _hint(node: Node, prefix: str, primal: Node, fresh_from: int) -> None:
-    """Name ``node`` after ``primal`` (``d_x``) if this transform created it.
+class _Hints:
+    """Collects the ``NameHints`` of one sweep.
 
-    A node that existed before (a forward value that happens to equal a
-    derivative, such as ``cos(t)`` for d/dw of ``w*cos(t)``) keeps its own name.
-    One adjoint shared by several primals (``d_f3`` is also ``d_t4`` when the
-    output is ``f3 - y``) is named after the best-named of them.
+    Only nodes this sweep created are hinted: a node that existed before (a
+    forward value that happens to equal a derivative, such as ``cos(t)`` for
+    d/dw of ``w*cos(t)``) keeps its own name.
     """
-    if node.id < fresh_from or node.op is None or node.label is not None:
-        return
-    if node.hint is None or (node.hint[0] == prefix and _rank(primal) > _rank(node.hint[1])):
-        node.hint = (prefix, primal)
+
+    def __init__(self, prefix: str, fresh_from: int):
+        self.prefix, self.fresh_from = prefix, fresh_from
+        self.found: NameHints = {}
+
+    def note(self, node: Node, primal: Node) -> None:
+        """``node`` is the derivative of ``primal``."""
+        if node.id < self.fresh_from or node.op is None:
+            return
+        entry = self.found.get(node.id)
+        if entry is None:
+            self.found[node.id] = (self.prefix, [primal])
+        else:
+            entry[1].append(primal)
 
 
 def reverse(
@@ -74,12 +88,12 @@ def reverse(
     wrt: list[Node],
     on_step: Callable[[int, int], None] | None = None,
     unbroadcast: bool = False,
-) -> list[Node | None]:
-    """Adjoints of ``sum(c_i * output_i)`` with respect to ``wrt``.
+) -> tuple[list[Node | None], NameHints]:
+    """Adjoints of ``sum(c_i * output_i)`` with respect to ``wrt``, and their name hints.
 
     Returns one entry per ``wrt`` node: its adjoint, or None where it is
-    structurally zero.  ``cotangents`` are nodes or numbers (1.0 for a
-    gradient).
+    structurally zero; and which primal each new node is the adjoint of.
+    ``cotangents`` are nodes or numbers (1.0 for a gradient).
 
     ``unbroadcast`` is for array code whose output is reduced to a scalar.
     An adjoint may be smaller than the array it stands for (a reduction's
@@ -94,35 +108,35 @@ def reverse(
     active = active_nodes(order, wrt)
     shared = {k for k, n in use_counts(order).items() if n > 1} if unbroadcast else set()
     adjoint: dict[int, Node] = {}
-    fresh = len(graph.nodes)
+    hints = _Hints("d", len(graph.nodes))
+
+    def accumulate(target: Node, contribution: Node) -> None:
+        previous = adjoint.get(target.id)
+        total = contribution if previous is None else graph("add", previous, contribution)
+        hints.note(total, target)
+        adjoint[target.id] = total
+
     for out, c in zip(outputs, cotangents):
         if out.id in active:
-            _accumulate(graph, adjoint, out, graph.lift(c), fresh)
+            accumulate(out, graph.lift(c))
     for step, node in enumerate(reversed(order)):
         if on_step is not None and step % 4096 == 0:
             on_step(step, len(order))
         v = adjoint.get(node.id)
         if v is None or node.op is None:
             continue
-        _hint(v, "d", node, fresh)
+        hints.note(v, node)
         for arg, linear in zip(node.args, _linear_maps(node)):
             if linear is not None and arg.id in active:
                 contribution = linear(v)
                 if unbroadcast and (arg.kind == VAR or arg.id in shared):
                     like = arg if node.op.reduction else node
                     contribution = graph("sum_to", contribution, arg, like)
-                _accumulate(graph, adjoint, arg, contribution, fresh)
+                accumulate(arg, contribution)
     for w in wrt:
         if w.id in adjoint:
-            _hint(adjoint[w.id], "d", w, fresh)
-    return [adjoint.get(w.id) for w in wrt]
-
-
-def _accumulate(graph: Graph, adjoint: dict, target: Node, contribution: Node, fresh: int) -> None:
-    previous = adjoint.get(target.id)
-    total = contribution if previous is None else graph("add", previous, contribution)
-    _hint(total, "d", target, fresh)
-    adjoint[target.id] = total
+            hints.note(adjoint[w.id], w)
+    return [adjoint.get(w.id) for w in wrt], hints.found
 
 
 def forward(
@@ -130,15 +144,15 @@ def forward(
     outputs: list[Node],
     tangents: dict[int, Node],
     prefix: str | None = "dot",
-) -> list[Node | None]:
+) -> tuple[list[Node | None], NameHints]:
     """Tangents of ``outputs`` given the tangents of some variables (by node id).
 
-    Returns one entry per output, None where structurally zero.  ``prefix``
-    names tangent nodes after their primal (``dot_t3``); None leaves them as
-    temporaries.
+    Returns one entry per output, None where structurally zero, and the name
+    hints: ``prefix`` names tangent nodes after their primal (``dot_t3``);
+    None leaves them as temporaries (no hints).
     """
     order = reachable(outputs)
-    fresh = len(graph.nodes)
+    hints = _Hints(prefix or "", len(graph.nodes))
     tangent: dict[int, Node] = {k: graph.lift(v) for k, v in tangents.items()}
     for node in order:
         if node.op is None or not any(a.id in tangent for a in node.args):
@@ -152,9 +166,9 @@ def forward(
                 total = term if total is None else graph("add", total, term)
         if total is not None:
             if prefix:
-                _hint(total, prefix, node, fresh)
+                hints.note(total, node)
             tangent[node.id] = total
-    return [tangent.get(out.id) for out in outputs]
+    return [tangent.get(out.id) for out in outputs], hints.found
 
 
 def _reduce_tangent(graph: Graph, term: Node, arg: Node) -> Node:

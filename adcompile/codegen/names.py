@@ -6,12 +6,20 @@
   the user's own names first, then module-level imports and helpers, then
   temporaries ``t0, t1, ...`` and adjoints ``d_<name>``.  So a user variable
   called ``t0``, ``d_t0``, ``sin`` or ``math`` is simply another taken name.
+* ``NodeNamer`` names a module's nodes once for the whole module: a step the
+  user named keeps that name (``f3``); a derivative is named after its primal
+  (``d_f3``, ``d_x``, ``dot_t3``), and while an adjoint is accumulated from
+  several uses, later contributions add in place (``d_x2 += t5``), as in the
+  seed's backward pass; everything else is a temporary ``t0, t1, ...``.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from dataclasses import dataclass, field
+
+from adcompile.ir.graph import APPLY, VAR, Node
 
 _UNASSIGNABLE = {"__debug__"}
 _DIGITS = re.compile(r"(\d+)")
@@ -57,6 +65,15 @@ class NameAllocator:
         self.taken.add(f"{name}_{k}")
         return f"{name}_{k}"
 
+    def take_with_underscores(self, wanted: str) -> str:
+        """``wanted``, or with trailing underscores until it is free and not a
+        keyword (``lambda_``, ``lambda__``): how parameters the user sees are named."""
+        name = wanted
+        while name in self.taken or is_reserved_word(name):
+            name += "_"
+        self.taken.add(name)
+        return name
+
     def fresh(self, prefix: str = "t") -> str:
         k = self._counters.get(prefix, 0)
         while f"{prefix}{k}" in self.taken:
@@ -64,3 +81,86 @@ class NameAllocator:
         self._counters[prefix] = k + 1
         self.taken.add(f"{prefix}{k}")
         return f"{prefix}{k}"
+
+
+def step_labels(steps: dict[str, Node]) -> dict[int, str]:
+    """Node id -> the name the user gave that step (the first name, when one
+    value is assigned to several names); variables and constants keep theirs."""
+    labels: dict[int, str] = {}
+    for name, node in steps.items():
+        if node.kind == APPLY and node.id not in labels:
+            labels[node.id] = name
+    return labels
+
+
+# node id -> (prefix, the primals the node is the derivative of, in the order found):
+# what ``ad.modes.reverse`` and ``forward`` return
+NameHints = dict[int, tuple[str, list[Node]]]
+
+
+@dataclass
+class NodeNames:
+    """Each node's name, and the nodes printed as ``name += term`` (or ``-=``)."""
+
+    names: dict[int, str]
+    accumulate: dict[int, tuple[str, Node]] = field(default_factory=dict)
+
+
+class NodeNamer:
+    """Names a module's op nodes: labels, then derivatives after their primal, then temporaries."""
+
+    def __init__(self, alloc: NameAllocator, labels: dict[int, str], hints: NameHints):
+        self.alloc = alloc
+        self.labels = labels
+        self.derivative_of = {k: (prefix, max(primals, key=self._rank))
+                              for k, (prefix, primals) in hints.items()}
+
+    def _rank(self, primal: Node) -> int:
+        """How well a primal names its derivative: a user's step (as the seed's
+        dl/df3), then a variable, then a temporary.  One adjoint shared by several
+        primals (``d_f3`` is also ``d_t4`` when the output is ``f3 - y``) is named
+        after the best-named of them, the first found among equals."""
+        return 2 if primal.id in self.labels else 1 if primal.kind == VAR else 0
+
+    def name(self, nodes: list[Node], known: dict[int, str], uses: dict[int, int]) -> NodeNames:
+        """Name the op nodes of ``nodes`` (topological order); ``known`` names the
+        parameters; ``uses`` counts each node's uses (a returned node counts twice)."""
+        result = NodeNames(dict(known))
+        names = result.names
+        for node in nodes:
+            if node.kind != APPLY:
+                continue
+            if node.id in self.labels:
+                names[node.id] = self.alloc.take(self.labels[node.id])
+                continue
+            prefix, primal = self.derivative_of.get(node.id, (None, None))
+            if primal is None or primal.id not in names:
+                names[node.id] = self.alloc.fresh("t")
+                continue
+            chain = self._accumulates_onto(node, uses)
+            if chain is not None:
+                names[node.id] = names[chain[0].id]
+                result.accumulate[node.id] = (chain[1], chain[2])
+            else:
+                names[node.id] = self.alloc.take(f"{prefix}_{names[primal.id]}")
+        return result
+
+    def _accumulates_onto(self, node: Node, uses: dict[int, int]) -> tuple | None:
+        """(previous partial sum, '+' or '-', the term) when ``d += term`` fits:
+        the previous partial sum is the same derivative, used only here."""
+        if node.op.name not in ("add", "sub"):
+            return None
+        prefix, primal = self.derivative_of[node.id]
+        a, b = node.args
+        candidates = [(a, b)] if node.op.name == "sub" else [(a, b), (b, a)]
+        for prev, term in candidates:
+            if (
+                prev.kind == APPLY
+                and self.derivative_of.get(prev.id, (None, None))[1] is primal
+                and self.derivative_of[prev.id][0] == prefix
+                and prev.id not in self.labels
+                and uses.get(prev.id, 0) == 1
+                and prev is not term
+            ):
+                return prev, "+" if node.op.name == "add" else "-", term
+        return None

@@ -2,18 +2,17 @@
 
 Each function of a module is a list of output nodes.  Its body is every node
 those outputs need, in topological (creation) order, one assignment each;
-constants are written inline.  Names are chosen once for the whole module, so
-``t3`` means the same value in ``f`` and in ``grad_f``:
+constants are written inline.  The body is printed pass by pass (the forward
+pass, then e.g. the backward pass), each node in the first pass whose outputs
+need it.  Names are chosen once for the whole module (``names.NodeNamer``), so
+``t3`` means the same value in ``f`` and in ``grad_f``.
 
-* variables keep the user's name (``lambda`` becomes ``lambda_``);
-* a step the user named keeps that name (``f3``);
-* the adjoint of a node ``n`` is ``d_n`` (``d_f3``, ``d_x``), and while it is
-  being accumulated from several uses, later contributions add in place
-  (``d_x2 += t5``), as in the seed's backward pass;
-* everything else is a temporary ``t0, t1, ...``.
-
-The printer writes black's layout itself (line length 88, trailing commas on
-exploded collections), so running black on the output changes nothing.
+The pieces, in the order ``generate`` uses them: ``_Globals`` names what the
+code refers to at module level (the backend's functions and constants, and
+helpers); ``_Spelling`` writes one node as an operand, an expression or a
+statement; ``split_passes`` and ``dead_after`` lay out one function's body;
+``return_lines`` its return; ``_assemble`` the module.  ``layout.py`` writes
+black's layout itself, so running black on the output changes nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adcompile.codegen.backends import Backend
-from adcompile.ir.graph import APPLY, CONST, Node, reachable
-from adcompile.codegen.names import NameAllocator
-
-LINE = 88
-INDENT = "    "
+from adcompile.codegen.layout import (
+    INDENT,
+    LINE,
+    layout_assignment,
+    layout_collection,
+    layout_del,
+    literal,
+    tuple_text,
+)
+from adcompile.codegen.names import NameAllocator, NameHints, NodeNamer, NodeNames
+from adcompile.ir.graph import APPLY, CONST, Node, reachable, use_counts
 
 
 @dataclass
@@ -35,9 +40,9 @@ class FunctionSpec:
     params: list[Node]
     returns: Any  # a Node, a float, or nested tuples of them
     doc: str
-    # (first node id, comment): where each pass after the forward pass begins
-    sections: tuple[tuple[int, str], ...] = ()
-    primal: tuple = ()  # the outputs of the forward pass, printed first
+    # the body, pass by pass: (a comment or None, the nodes (or numbers) the pass
+    # computes); each node is printed in the first pass whose nodes need it
+    passes: list[tuple[str | None, list]] = field(default_factory=list)
     return_names: tuple[str, ...] = ("value", "gradient", "hessian")
 
 
@@ -48,6 +53,8 @@ class ModuleSpec:
     constants: list[tuple[str, tuple]]
     functions: list[FunctionSpec]
     param_names: dict[int, str]  # variable node id -> its Python name
+    labels: dict[int, str] = field(default_factory=dict)  # step node id -> the user's name
+    hints: NameHints = field(default_factory=dict)  # derivative node id -> what it derives
     taken: set[str] = field(default_factory=set)  # further names to avoid
 
 
@@ -63,8 +70,8 @@ def _leaves(structure) -> list:
     return out
 
 
-def _nodes_of(fn: FunctionSpec) -> list[Node]:
-    return reachable([x for x in _leaves(fn.returns) if isinstance(x, Node)])
+def _returned_nodes(fn: FunctionSpec) -> list[Node]:
+    return [x for x in _leaves(fn.returns) if isinstance(x, Node)]
 
 
 def float_literal(value: float) -> str:
@@ -72,23 +79,18 @@ def float_literal(value: float) -> str:
     return repr(float(value)).replace("e+", "e")
 
 
-class _Module:
-    """Builds the source of one module from a ModuleSpec."""
+class _Globals:
+    """The module-level names the code refers to: the backend's functions and
+    constants (imported by name, or through the module's alias) and helpers
+    (copied into the module)."""
 
-    def __init__(self, spec: ModuleSpec):
-        self.spec = spec
-        self.backend = spec.backend
-        fixed = set(spec.param_names.values()) | {f.name for f in spec.functions}
-        fixed |= {name for name, _ in spec.constants} | spec.taken
-        self.alloc = NameAllocator(fixed)
+    def __init__(self, backend: Backend, alloc: NameAllocator):
+        self.backend = backend
+        self.alloc = alloc
         self.imports: dict[str, str] = {}  # function or constant -> its global name
         self.helpers: dict[str, str] = {}  # helper -> its global name
         self.module_alias: str | None = None
-        self.names: dict[int, str] = dict(spec.param_names)
-        self.accumulate: dict[int, tuple[str, Node]] = {}
-        self.node_sets = [_nodes_of(f) for f in spec.functions]
 
-    # --- references to the backend module and helpers ---
     def ref(self, function: str) -> str:
         if self.backend.alias is not None:
             if self.module_alias is None:
@@ -103,221 +105,25 @@ class _Module:
             self.helpers[name] = self.alloc.take(name)
         return self.helpers[name]
 
-    def operand(self, node: Node) -> str:
-        if node.kind != CONST:
-            return self.names[node.id]
-        special = self.backend.constant(node.value)
-        if special is None:
-            return float_literal(node.value)
-        sign = "-" if special == "inf" and node.value < 0 else ""
-        return sign + self.ref(special)
-
-    # --- expressions ---
-    def expression(self, node: Node) -> tuple:
-        """("call", f, [args]) | ("infix", left, symbol, right) | ("text", s)."""
-        spelling = self.backend.spelling(node.op)
-        if callable(spelling):
-            spelling = spelling(node.args)
-        args = [self.operand(a) for a in node.args]
-        if "{" not in spelling:
-            fn = self.helper(spelling) if spelling.startswith("_") else self.ref(spelling)
-            return ("call", fn, args)
-        if spelling.startswith("{0}**") and args[0].startswith("-"):
-            args[0] = f"({args[0]})"
-        if spelling.count("{") == 2 and spelling.startswith("{0} ") and spelling.endswith(" {1}"):
-            return ("infix", args[0], spelling[4:-4], args[1])
-        return ("text", spelling.format(*args))
-
-    # --- names ---
-    def assign_names(self, nodes: list[Node]) -> None:
-        uses = self._uses(nodes)
-        for node in nodes:
-            if node.kind != APPLY:
-                continue
-            if node.label is not None:
-                self.names[node.id] = self.alloc.take(node.label)
-                continue
-            primal = node.hint[1] if node.hint else None
-            if primal is None or primal.id not in self.names:
-                self.names[node.id] = self.alloc.fresh("t")
-                continue
-            chain = self._accumulates_onto(node, uses)
-            if chain is not None:
-                self.names[node.id] = self.names[chain[0].id]
-                self.accumulate[node.id] = (chain[1], chain[2])
-            else:
-                self.names[node.id] = self.alloc.take(f"{node.hint[0]}_{self.names[primal.id]}")
-
-    def _uses(self, nodes: list[Node]) -> dict[int, int]:
-        uses: dict[int, int] = {}
-        for node in nodes:
-            for arg in node.args:
-                uses[arg.id] = uses.get(arg.id, 0) + 1
-        for fn in self.spec.functions:
-            for leaf in _leaves(fn.returns):
-                if isinstance(leaf, Node):
-                    uses[leaf.id] = uses.get(leaf.id, 0) + 2
-        return uses
-
-    def _accumulates_onto(self, node: Node, uses) -> tuple | None:
-        """(previous partial sum, '+' or '-', the term) when ``d += term`` fits."""
-        if node.op.name not in ("add", "sub"):
-            return None
-        a, b = node.args
-        candidates = [(a, b)] if node.op.name == "sub" else [(a, b), (b, a)]
-        for prev, term in candidates:
-            if (
-                prev.kind == APPLY
-                and prev.hint is not None
-                and prev.hint[0] == node.hint[0]
-                and prev.hint[1] is node.hint[1]
-                and prev.label is None
-                and uses.get(prev.id, 0) == 1
-                and prev is not term
-            ):
-                return prev, "+" if node.op.name == "add" else "-", term
-        return None
-
-    # --- lines ---
-    def statement(self, node: Node, indent: str) -> list[str]:
-        name = self.names[node.id]
-        if node.id in self.accumulate:
-            symbol, term = self.accumulate[node.id]
-            if self.backend.augmented_assign:
-                return layout_assignment(f"{name} {symbol}=", ("text", self.operand(term)), indent)
-            return layout_assignment(f"{name} =", ("infix", name, symbol, self.operand(term)), indent)
-        return layout_assignment(f"{name} =", self.expression(node), indent)
-
-    def function(self, fn: FunctionSpec, nodes: list[Node]) -> list[str]:
-        params = [self.names[p.id] for p in fn.params]
-        lines = layout_collection(f"def {fn.name}(", params, "", "):", is_tuple=False)
-        lines.append(f'{INDENT}"""{fn.doc}"""')
-        passes = self.passes(fn, [n for n in nodes if n.kind == APPLY])
-        dead = self.dead_after(fn, [n for _, part in passes for n in part])
-        for comment, part in passes:
-            if comment:
-                lines.append(f"{INDENT}# {comment}")
-            for node in part:
-                lines.extend(self.statement(node, INDENT))
-                if dead.get(node.id):
-                    lines.extend(layout_del(dead[node.id], INDENT))
-        lines.extend(self.return_lines(fn.returns, fn.return_names))
-        return lines
-
-    def dead_after(self, fn: FunctionSpec, order: list[Node]) -> dict[int, list[str]]:
-        """For array backends: the temporaries each statement uses for the last
-        time, to ``del`` at once, so that an intermediate array is freed (and its
-        memory reused) as soon as nothing needs it, as NumPy expressions do."""
-        if not self.backend.free_dead:
-            return {}
-        kept = {x.id for x in _leaves(fn.returns) if isinstance(x, Node)}
-        last: dict[int, Node] = {}
-        for node in order:
-            for arg in node.args:
-                if arg.kind == APPLY and arg.id not in kept:
-                    last[arg.id] = node
-        dead: dict[int, list[str]] = {}
-        for arg_id, node in last.items():
-            name = self.names[arg_id]
-            if name != self.names[node.id] and name not in dead.get(node.id, []):
-                dead.setdefault(node.id, []).append(name)
-        return dead
-
-    @staticmethod
-    def passes(fn: FunctionSpec, body: list[Node]) -> list[tuple[str | None, list[Node]]]:
-        """The body split into passes: the forward pass (everything the primal
-        outputs need), then each later section, a node going to the last
-        section that began at or before it was built.  Printing the forward
-        pass first keeps the order topological: it needs nothing later."""
-        if not fn.sections:
-            return [(None, body)]
-        primal = {n.id for n in reachable([p for p in fn.primal if isinstance(p, Node)])}
-        passes = [("forward pass", [n for n in body if n.id in primal])]
-        current = None
-        for node in body:
-            if node.id in primal:
-                continue
-            section = max((s for s in fn.sections if s[0] <= node.id), default=fn.sections[0])
-            if section is not current:
-                passes.append((section[1], []))
-                current = section
-            passes[-1][1].append(node)
-        return [p for p in passes if p[1]]
-
-    def value_text(self, item) -> str | list:
-        if isinstance(item, tuple):
-            return [self.value_text(x) for x in item]
-        if isinstance(item, Node):
-            return self.operand(item)
-        return float_literal(item)
-
-    def return_lines(self, returns, return_names) -> list[str]:
-        text = self.value_text(returns)
-        if not isinstance(text, list):
-            return [f"{INDENT}return {text}"]
-        one_line = f"{INDENT}return {', '.join(_flat(t) for t in text)}"
-        if len(one_line) <= LINE:
-            return [one_line]
-        lines, parts = [], []
-        for part, title in zip(text, return_names):
-            if isinstance(part, list):
-                name = self.alloc.take(title)
-                lines += layout_collection(f"{name} = (", part, INDENT, ")")
-                parts.append(name)
-            else:
-                parts.append(part)
-        return lines + [f"{INDENT}return {', '.join(parts)}"]
-
-    # --- the whole module ---
-    def source(self) -> str:
-        union = reachable([n for nodes in self.node_sets for n in nodes])
-        for node in union:
-            if node.kind == APPLY:
-                self.expression_refs(node)
-            elif node.kind == CONST:
-                self.operand(node)
-        for fn in self.spec.functions:
-            for leaf in _leaves(fn.returns):
-                if isinstance(leaf, Node) and leaf.kind == CONST:
-                    self.operand(leaf)
-        self.assign_names(union)
-        functions = [self.function(f, nodes) for f, nodes in zip(self.spec.functions, self.node_sets)]
-        return self.assemble(functions)
-
-    def expression_refs(self, node: Node) -> None:
-        """Reserve the global names a node's expression refers to."""
-        saved = self.names
-        self.names = _AnyName()
-        try:
-            self.expression(node)
-        finally:
-            self.names = saved
-
-    def assemble(self, functions: list[list[str]]) -> str:
-        out = ["# " + line if line else "#" for line in self.spec.header]
-        imports = self.import_lines()
-        out += imports + [""] if imports else []
-        for name, value in self.spec.constants:
-            out += layout_collection(f"{name} = (", [_literal(v) for v in value], "", ")")
-        for helper, alias in sorted(self.helpers.items()):
-            source = self.backend.helper_source(helper).rstrip("\n")
-            out += ["", ""] + source.replace(f"def {helper}(", f"def {alias}(", 1).split("\n")
-        for lines in functions:
-            out += ["", ""] + lines
-        return "\n".join(out) + "\n"
-
     def import_lines(self) -> list[str]:
         lines = []
         if self.helpers:
             lines += self.backend.helper_imports(sorted(self.helpers), self.module_alias)
         if self.module_alias is not None:
-            module = self.backend.module
-            lines.append(f"import {module} as {self.module_alias}")
+            lines.append(f"import {self.backend.module} as {self.module_alias}")
         if self.imports:
             items = [f if f == alias else f"{f} as {alias}" for f, alias in sorted(self.imports.items())]
             head = f"from {self.backend.module} import "
             one = head + ", ".join(items)
             lines += [one] if len(one) <= LINE else layout_collection(head + "(", items, "", ")", False)
+        return lines
+
+    def helper_lines(self) -> list[str]:
+        """Each helper's source, renamed to its global name, two blank lines before it."""
+        lines = []
+        for helper, alias in sorted(self.helpers.items()):
+            source = self.backend.helper_source(helper).rstrip("\n")
+            lines += ["", ""] + source.replace(f"def {helper}(", f"def {alias}(", 1).split("\n")
         return lines
 
 
@@ -328,75 +134,181 @@ class _AnyName(dict):
         return "_"
 
 
-def _flat(text) -> str:
-    if isinstance(text, list):
-        inner = ", ".join(_flat(t) for t in text)
-        return f"({inner},)" if len(text) == 1 else f"({inner})"
-    return text
+class _Spelling:
+    """How one node is written: as an operand, an expression, a statement."""
+
+    def __init__(self, globals_: _Globals, naming: NodeNames):
+        self.globals = globals_
+        self.backend = globals_.backend
+        self.names = naming.names
+        self.accumulate = naming.accumulate
+
+    def operand(self, node: Node) -> str:
+        if node.kind != CONST:
+            return self.names[node.id]
+        special = self.backend.constant(node.value)
+        if special is None:
+            return float_literal(node.value)
+        sign = "-" if special == "inf" and node.value < 0 else ""
+        return sign + self.globals.ref(special)
+
+    def expression(self, node: Node) -> tuple:
+        """("call", f, [args]) | ("infix", left, symbol, right) | ("text", s)."""
+        spelling = self.backend.spelling(node.op)
+        if callable(spelling):
+            spelling = spelling(node.args)
+        args = [self.operand(a) for a in node.args]
+        if "{" not in spelling:
+            refer = self.globals.helper if spelling.startswith("_") else self.globals.ref
+            return ("call", refer(spelling), args)
+        if spelling.startswith("{0}**") and args[0].startswith("-"):
+            args[0] = f"({args[0]})"
+        if spelling.count("{") == 2 and spelling.startswith("{0} ") and spelling.endswith(" {1}"):
+            return ("infix", args[0], spelling[4:-4], args[1])
+        return ("text", spelling.format(*args))
+
+    def statement(self, node: Node, indent: str) -> list[str]:
+        name = self.names[node.id]
+        if node.id in self.accumulate:
+            symbol, term = self.accumulate[node.id]
+            if self.backend.augmented_assign:
+                return layout_assignment(f"{name} {symbol}=", ("text", self.operand(term)), indent)
+            return layout_assignment(f"{name} =", ("infix", name, symbol, self.operand(term)), indent)
+        return layout_assignment(f"{name} =", self.expression(node), indent)
+
+    def value_text(self, item) -> str | list:
+        """A returned structure as text: nested lists for tuples."""
+        if isinstance(item, tuple):
+            return [self.value_text(x) for x in item]
+        if isinstance(item, Node):
+            return self.operand(item)
+        return float_literal(item)
 
 
-def _literal(value) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, tuple):
-        return _flat([_literal(v) for v in value])
-    return str(value)
+def _reserve_globals(globals_: _Globals, nodes: list[Node], functions: list[FunctionSpec]) -> None:
+    """Name every global the nodes refer to before any node is named, so a
+    global keeps its own name (``sin``) and a node gives way (``sin_1``)."""
+    refs = _Spelling(globals_, NodeNames(_AnyName()))
+    for node in nodes:
+        if node.kind == APPLY:
+            refs.expression(node)
+        elif node.kind == CONST:
+            refs.operand(node)
+    for fn in functions:
+        for leaf in _returned_nodes(fn):
+            if leaf.kind == CONST:
+                refs.operand(leaf)
 
 
-def layout_collection(open_: str, items: list, indent: str, close: str,
-                      is_tuple: bool = True) -> list[str]:
-    """``open_ a, b close`` on one line if it fits, else one item per line.
+def _use_counts(nodes: list[Node], functions: list[FunctionSpec]) -> dict[int, int]:
+    """Each node's uses as an argument, a returned node counting twice more
+    (it must keep its own name: nothing accumulates onto it)."""
+    uses = use_counts(nodes)
+    for fn in functions:
+        for leaf in _returned_nodes(fn):
+            uses[leaf.id] = uses.get(leaf.id, 0) + 2
+    return uses
 
-    ``open_`` ends with a bracket and ``close`` starts with its partner.  Items
-    may be lists (nested tuples), each laid out the same way one level deeper,
-    with the trailing commas black calls magic, so black keeps the layout.
-    """
-    flat = ", ".join(_flat(i) for i in items)
-    if is_tuple and len(items) == 1:
-        flat += ","
-    one = f"{indent}{open_}{flat}{close}"
-    if len(one) <= LINE or not items:
-        return [one]
-    inner = indent + INDENT
-    lines = [indent + open_]
-    for item in items:
-        if isinstance(item, list):
-            lines += layout_collection("(", item, inner, "),")
+
+def split_passes(fn: FunctionSpec) -> list[tuple[str | None, list[Node]]]:
+    """The op nodes the returns need, pass by pass: each node in the first pass
+    whose nodes need it.  The forward pass comes first and needs nothing later,
+    so the order stays topological.  A pass may list nodes the function does
+    not return (to place the nodes it shares with them); they are not printed."""
+    body = {n.id for n in reachable(_returned_nodes(fn)) if n.kind == APPLY}
+    passes = []
+    for comment, outputs in fn.passes:
+        needed = reachable([x for x in outputs if isinstance(x, Node)])
+        part = [n for n in needed if n.id in body]
+        body.difference_update(n.id for n in part)
+        if part:
+            passes.append((comment, part))
+    return passes
+
+
+def dead_after(fn: FunctionSpec, order: list[Node], names: dict[int, str]) -> dict[int, list[str]]:
+    """For array backends: the temporaries each statement uses for the last
+    time, to ``del`` at once, so that an intermediate array is freed (and its
+    memory reused) as soon as nothing needs it, as NumPy expressions do."""
+    kept = {x.id for x in _returned_nodes(fn)}
+    last: dict[int, Node] = {}
+    for node in order:
+        for arg in node.args:
+            if arg.kind == APPLY and arg.id not in kept:
+                last[arg.id] = node
+    dead: dict[int, list[str]] = {}
+    for arg_id, node in last.items():
+        name = names[arg_id]
+        if name != names[node.id] and name not in dead.get(node.id, []):
+            dead.setdefault(node.id, []).append(name)
+    return dead
+
+
+def return_lines(text: str | list, return_names: tuple[str, ...],
+                 alloc: NameAllocator) -> list[str]:
+    """``return a, (b, c)`` on one line if it fits, else each tuple named first
+    (``gradient = (...)``) and the names returned."""
+    if not isinstance(text, list):
+        return [f"{INDENT}return {text}"]
+    one_line = f"{INDENT}return {', '.join(tuple_text(t) for t in text)}"
+    if len(one_line) <= LINE:
+        return [one_line]
+    lines, parts = [], []
+    for part, title in zip(text, return_names):
+        if isinstance(part, list):
+            name = alloc.take(title)
+            lines += layout_collection(f"{name} = (", part, INDENT, ")")
+            parts.append(name)
         else:
-            lines.append(f"{inner}{item},")
-    return lines + [indent + close]
+            parts.append(part)
+    return lines + [f"{INDENT}return {', '.join(parts)}"]
 
 
-def layout_del(names: list[str], indent: str) -> list[str]:
-    """``del a, b`` on one line if it fits, else one ``del`` per name (black leaves both)."""
-    line = f"{indent}del {', '.join(names)}"
-    return [line] if len(line) <= LINE else [f"{indent}del {n}" for n in names]
+def _function_lines(fn: FunctionSpec, spelling: _Spelling, alloc: NameAllocator) -> list[str]:
+    params = [spelling.names[p.id] for p in fn.params]
+    lines = layout_collection(f"def {fn.name}(", params, "", "):", is_tuple=False)
+    lines.append(f'{INDENT}"""{fn.doc}"""')
+    passes = split_passes(fn)
+    dead: dict[int, list[str]] = {}
+    if spelling.backend.free_dead:
+        dead = dead_after(fn, [n for _, part in passes for n in part], spelling.names)
+    for comment, part in passes:
+        if comment:
+            lines.append(f"{INDENT}# {comment}")
+        for node in part:
+            lines.extend(spelling.statement(node, INDENT))
+            if dead.get(node.id):
+                lines.extend(layout_del(dead[node.id], INDENT))
+    lines.extend(return_lines(spelling.value_text(fn.returns), fn.return_names, alloc))
+    return lines
 
 
-def layout_assignment(lhs: str, expr: tuple, indent: str) -> list[str]:
-    """One assignment, split the way black splits a line that is too long."""
-    kind = expr[0]
-    if kind == "call":
-        rhs = f"{expr[1]}({', '.join(expr[2])})"
-    elif kind == "infix":
-        rhs = f"{expr[1]} {expr[2]} {expr[3]}"
-    else:
-        rhs = expr[1]
-    line = f"{indent}{lhs} {rhs}"
-    if len(line) <= LINE:
-        return [line]
-    inner = indent + INDENT
-    if kind == "call":
-        body = f"{inner}{', '.join(expr[2])}"
-        if len(body) <= LINE or len(expr[2]) == 1:
-            return [f"{indent}{lhs} {expr[1]}(", body, f"{indent})"]
-        return [f"{indent}{lhs} {expr[1]}("] + [f"{inner}{a}," for a in expr[2]] + [f"{indent})"]
-    body = f"{inner}{rhs}"
-    if kind == "infix" and len(body) > LINE:
-        return [f"{indent}{lhs} (", f"{inner}{expr[1]}", f"{inner}{expr[2]} {expr[3]}", f"{indent})"]
-    return [f"{indent}{lhs} (", body, f"{indent})"]
+def _assemble(spec: ModuleSpec, globals_: _Globals, functions: list[list[str]]) -> str:
+    out = ["# " + line if line else "#" for line in spec.header]
+    imports = globals_.import_lines()
+    out += imports + [""] if imports else []
+    for name, value in spec.constants:
+        out += layout_collection(f"{name} = (", [literal(v) for v in value], "", ")")
+    out += globals_.helper_lines()
+    for lines in functions:
+        out += ["", ""] + lines
+    return "\n".join(out) + "\n"
 
 
 def generate(spec: ModuleSpec) -> str:
-    """The module's source text, already in black's style."""
-    return _Module(spec).source()
+    """The module's source text, already in black's style.
+
+    Names are taken in a fixed order, so the text is deterministic: the
+    parameters, function and constant names first, then the globals the code
+    refers to, then the nodes, then return tuples that need a name."""
+    fixed = set(spec.param_names.values()) | {f.name for f in spec.functions}
+    fixed |= {name for name, _ in spec.constants} | spec.taken
+    alloc = NameAllocator(fixed)
+    globals_ = _Globals(spec.backend, alloc)
+    nodes = reachable([n for fn in spec.functions for n in _returned_nodes(fn)])
+    _reserve_globals(globals_, nodes, spec.functions)
+    naming = NodeNamer(alloc, spec.labels, spec.hints).name(
+        nodes, spec.param_names, _use_counts(nodes, spec.functions))
+    spelling = _Spelling(globals_, naming)
+    functions = [_function_lines(fn, spelling, alloc) for fn in spec.functions]
+    return _assemble(spec, globals_, functions)

@@ -18,9 +18,10 @@ import math
 from dataclasses import dataclass, field
 
 from adcompile.errors import CompileError
-from adcompile.ir.graph import APPLY, CONST, VAR, Graph, Node, evaluate, reachable
+from adcompile.ir.graph import APPLY, CONST, VAR, Node, reachable
 from adcompile.codegen.names import natural_key
-from adcompile.frontend.text import Program
+from adcompile.ir.numbers import evaluate_ieee, local_derivatives
+from adcompile.frontend.program import Program
 
 INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 
@@ -116,68 +117,6 @@ def definition(node: Node, names: dict[int, str]) -> str:
     if node.op.name == "neg":
         return f"-{args[0]}"
     return f"{node.op.name}({', '.join(args)})"
-
-
-def local_derivatives(node: Node, args: list[float], value: float, ieee: bool = False) -> list[float]:
-    """d node / d each argument at these numbers, from the op's own derivative rule.
-
-    Where the rule divides by zero or leaves a function's domain, this raises as
-    ``math`` does; with ``ieee`` it gives what doubles give instead (inf, nan)."""
-    g = Graph()
-    consts = [g.const(a) for a in args]
-    entries = node.op.d(g, g(node.op.name, *consts) if math.isfinite(value) else g.const(value), *consts)
-    out = []
-    for entry in entries:
-        if entry is None:
-            out.append(0.0)
-        else:
-            local = entry(g.const(1.0)) if callable(entry) else g.lift(entry)
-            out.append(evaluate_ieee([local])[local.id] if ieee else evaluate([local])[local.id])
-    return out
-
-
-def ieee_value(node: Node, args: list[float]) -> float:
-    """The op's value, or what IEEE doubles give where ``math`` raises: +-inf at a
-    pole or on overflow, nan outside the domain or for 0/0."""
-    try:
-        return node.op.value(*args)
-    except ZeroDivisionError:
-        if node.op.name != "div":
-            return math.inf  # pow(0, -n)
-        a, b = args
-        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
-    except OverflowError:
-        return math.inf
-    except ValueError:
-        return math.nan
-
-
-def evaluate_ieee(outputs: list[Node], point: dict[str, float] | None = None) -> dict[int, float]:
-    """Every needed node's value, as ``graph.evaluate`` but never raising: a
-    singular step gives inf or nan, which flows on as it does in doubles."""
-    return evaluate(outputs, point, apply=ieee_value)
-
-
-def has_singular_step(outputs: list[Node], point: dict[str, float]) -> bool:
-    """Whether some step's own local derivative is undefined at ``point``
-    (``hypot`` or ``atan2`` at the origin, ``sqrt`` at 0): reverse mode
-    multiplies through it, even where the whole expression is smooth
-    (``log(1 + hypot(u, v)**2)`` at u = v = 0).  A step on its op's branch
-    cut counts too (``atan2(0*x, x)`` for x < 0: -0.0 gives -pi)."""
-    try:
-        values = evaluate(outputs, point)
-    except (ArithmeticError, ValueError, KeyError):
-        return False
-    for node in reachable(outputs):
-        if node.kind == APPLY:
-            args = [values[a.id] for a in node.args]
-            if node.op.cut is not None and node.op.cut(*args):
-                return True
-            try:
-                local_derivatives(node, args, values[node.id])
-            except (ArithmeticError, ValueError):
-                return True
-    return False
 
 
 def trace_passes(program: Program, point: dict[str, float], output_name: str) -> Passes:

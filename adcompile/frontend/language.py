@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from adcompile.ir.graph import Graph, Node
 from adcompile.ir.ops import OPS
 
 CONSTANTS = {"pi": math.pi}
@@ -25,6 +26,10 @@ class Function:
     max_args: int | None  # None: any number
     build: Callable  # (graph, [nodes]) -> node
     doc: str
+
+    def accepts(self, count: int) -> bool:
+        """Whether ``count`` arguments are a valid call of this function."""
+        return self.min_args <= count and (self.max_args is None or count <= self.max_args)
 
     def arity_text(self) -> str:
         if self.max_args == self.min_args:
@@ -45,22 +50,24 @@ def _log(g, args):
     return g("div", g("log", args[0]), g("log", args[1]))
 
 
-def _fold(opname):
-    def build(g, args):
-        result = args[0]
-        for arg in args[1:]:
-            result = g(opname, result, arg)
-        return result
+def fold(g: Graph, opname: str, args: list[Node]) -> Node:
+    """``op(op(op(a, b), c), d)``: a binary op over one or more arguments, left to right."""
+    result = args[0]
+    for arg in args[1:]:
+        result = g(opname, result, arg)
+    return result
 
-    return build
+
+def _folding(opname: str) -> Callable:
+    return lambda g, args: fold(g, opname, args)
 
 
 FUNCTIONS: dict[str, Function] = {
     op.name: _op_function(op) for op in OPS.values() if op.language
 }
 FUNCTIONS["log"] = Function("log", 1, 2, _log, "log(x), or log(x, base) = log(x)/log(base)")
-FUNCTIONS["max"] = Function("max", 2, None, _fold("max"), OPS["max"].doc)
-FUNCTIONS["min"] = Function("min", 2, None, _fold("min"), OPS["min"].doc)
+FUNCTIONS["max"] = Function("max", 2, None, _folding("max"), OPS["max"].doc)
+FUNCTIONS["min"] = Function("min", 2, None, _folding("min"), OPS["min"].doc)
 
 
 def describe_language() -> str:

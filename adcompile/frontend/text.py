@@ -28,6 +28,7 @@ from typing import NamedTuple
 from adcompile.errors import ParseError, line_and_column
 from adcompile.ir.graph import APPLY, Graph, Node
 from adcompile.frontend.language import CONSTANTS, FUNCTIONS
+from adcompile.frontend.program import Program, normalize_name
 
 NUM, NAME, OP, NEWLINE, END = "number", "name", "op", "newline", "end"
 
@@ -68,22 +69,6 @@ class Token:
     kind: str
     text: str
     pos: int
-
-
-@dataclass
-class Program:
-    """What a text defines: outputs, the user's named steps, the inputs."""
-
-    outputs: list[Node]
-    output_names: list[str | None]
-    steps: dict[str, Node] = field(default_factory=dict)
-    variables: dict[str, Node] = field(default_factory=dict)
-    signature: list[str] | None = None  # a traced function's parameters, in order
-
-
-def normalize_name(name: str) -> str:
-    """NFKC, as Python itself does to identifiers (so ``ﬁ`` is ``fi``)."""
-    return unicodedata.normalize("NFKC", name)
 
 
 class _Lexer:
@@ -316,7 +301,7 @@ class _ExpressionParser:
 
     def _call(self, frame: _Frame, args: list[Node]) -> Node:
         fn = FUNCTIONS[frame.name]
-        if len(args) < fn.min_args or (fn.max_args is not None and len(args) > fn.max_args):
+        if not fn.accepts(len(args)):
             raise self.error(f"{fn.name}() takes {fn.arity_text()}, but {len(args)} "
                              f"{'was' if len(args) == 1 else 'were'} given", frame.pos)
         return fn.build(self.g, args)

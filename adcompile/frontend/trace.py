@@ -2,7 +2,9 @@
 
 ``trace(fn, graph)`` calls ``fn`` once with a variable node for each
 parameter; the overloaded operators on ``Node`` and the op functions below
-build the graph as the function runs.  The result lowers to the same
+build the graph as the function runs.  The graph must make ``TracedNode`` objects
+(``tracing_graph()``): nodes that also answer NumPy's protocols, which the
+IR's own ``Node`` leaves alone.  The result lowers to the same
 ``Program`` as expression text, so there is no second pipeline.
 
 The parameters traced are the positional ones (with or without a default) and
@@ -29,12 +31,33 @@ import os
 from typing import Callable
 
 from adcompile.errors import CompileError, visible
-from adcompile.ir.graph import Graph, Node, TracingError, evaluate
 from adcompile.frontend.language import FUNCTIONS, Function
+from adcompile.frontend.program import Program, normalize_name
+from adcompile.ir.graph import Graph, evaluate
+from adcompile.ir.node import Node, TracingError
 from adcompile.ir.ops import OPS
-from adcompile.frontend.text import Program, normalize_name
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # adcompile/
+
+
+class TracedNode(Node):
+    """A node of a traced function: NumPy hands its calls here instead of converting it."""
+
+    __slots__ = ()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return numpy_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return numpy_function(func, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        refuse_numpy_array()
+
+
+def tracing_graph(**flags) -> Graph:
+    """A graph to trace a function into: ``Graph(**flags)`` whose nodes are ``TracedNode``."""
+    return Graph(node_type=TracedNode, **flags)
 
 
 def op_function(function: Function) -> Callable:
@@ -43,7 +66,7 @@ def op_function(function: Function) -> Callable:
     def apply(*args):
         count = len(args)
         nodes = [a for a in args if isinstance(a, Node)]
-        if count < function.min_args or (function.max_args is not None and count > function.max_args):
+        if not function.accepts(count):
             error = TracingError if nodes else TypeError
             raise error(f"{function.name}() takes {function.arity_text()}, got {count}")
         if nodes:
@@ -104,7 +127,10 @@ def _parameters(fn: Callable) -> tuple[list[str], list[str]]:
 
 
 def trace(fn: Callable, graph: Graph) -> Program:
-    """Run ``fn`` on variable nodes and return what it computes as a Program."""
+    """Run ``fn`` on variable nodes of ``graph`` (a ``tracing_graph()``) and return what
+    it computes as a Program."""
+    if not issubclass(graph.node_type, TracedNode):
+        raise TypeError("trace() needs a graph made by tracing_graph(), whose nodes answer NumPy")
     positional, keyword = _parameters(fn)
     variables = {normalize_name(p): graph.var(normalize_name(p)) for p in positional + keyword}
     result = _call(fn, [variables[normalize_name(p)] for p in positional],
@@ -159,7 +185,7 @@ def _walk(tb):
         tb = tb.tb_next
 
 
-# --- NumPy on traced values: NumPy hands the call to Node, which asks here ---
+# --- NumPy on traced values: NumPy hands the call to TracedNode, which asks here ---
 _SUPPORTED = (
     "Traced values support + - * / ** and abs(), adcompile's functions (adcompile.sin, "
     "adcompile.exp, adcompile.max, ...), the NumPy ufuncs that are one of them (np.sin, "
@@ -189,7 +215,7 @@ def _ufunc_ops() -> dict:
 
 
 def numpy_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict) -> Node:
-    """``np.sin(node)`` and friends (``Node.__array_ufunc__``): the op, or a refusal."""
+    """``np.sin(node)`` and friends (``TracedNode.__array_ufunc__``): the op, or a refusal."""
     name = f"np.{getattr(ufunc, '__name__', '?')}"
     if method != "__call__":
         raise _unsupported(f"{name}.{method}()")
@@ -210,7 +236,7 @@ def numpy_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict) -> Node:
 
 
 def numpy_function(func, args: tuple, kwargs: dict) -> Node:
-    """``np.sum(node)`` / ``np.mean(node)`` (``Node.__array_function__``): the language's
+    """``np.sum(node)`` / ``np.mean(node)`` (``TracedNode.__array_function__``): the language's
     reduction over all elements; every other NumPy function is refused."""
     import numpy as np
 
@@ -228,7 +254,7 @@ def numpy_function(func, args: tuple, kwargs: dict) -> Node:
 
 
 def refuse_numpy_array() -> None:
-    """``np.array(node)``, ``np.asarray(node)`` (``Node.__array__``): refused."""
+    """``np.array(node)``, ``np.asarray(node)`` (``TracedNode.__array__``): refused."""
     raise TracingError(
         "NumPy tried to make an array of a traced adcompile value (np.array, np.asarray, or a "
         "list of traced values given to a NumPy function); arrays of traced values are not "

@@ -19,7 +19,7 @@ here: it calls each op's own value rule (see ``graph.fold_constant``).
 
 from __future__ import annotations
 
-from adcompile.ir.graph import CONST, Node
+from adcompile.ir.node import CONST, Node
 
 
 def _is(node: Node, value: float) -> bool:

@@ -18,7 +18,7 @@ from typing import Callable
 
 import sympy as sp
 
-from adcompile.verify.compare import for_real_arguments
+from adcompile.verify.reference import for_real_arguments
 
 
 @dataclass

@@ -1,12 +1,11 @@
-"""Between adcompile graphs and SymPy expressions, both ways, without recursion.
+"""Graph -> SymPy, for the differential check, without recursion.
 
-* ``to_sympy`` turns a graph into SymPy, using each op's ``sympy`` column; the
-  differential check differentiates that with ``sympy.diff``.  Constants
-  become exact rationals, so SymPy sees exactly the doubles the generated
-  code uses.
-* ``from_sympy`` lets ``adcompile.compile`` take a SymPy expression.  It walks
-  SymPy's tree with an explicit stack and memoises on the subexpression, so
-  a subtree SymPy shares is one node in the graph.
+``to_sympy`` turns a graph into SymPy, using each op's ``sympy`` column; the
+check (``compare.py``) differentiates that with ``sympy.diff``.  Constants
+become exact rationals, so SymPy sees exactly the doubles the generated code
+uses.  ``leaves_double_range`` evaluates the graph in SymPy's unbounded floats
+to tell when a point is beyond what doubles can compute.  The way in, SymPy ->
+Program, is ``frontend/sympy_in.py``.
 """
 
 from __future__ import annotations
@@ -16,10 +15,8 @@ import sys
 
 import sympy as sp
 
-from adcompile.errors import CompileError
-from adcompile.ir.graph import CONST, VAR, Graph, Node, reachable
-from adcompile.ir.ops import OPS
-from adcompile.frontend.text import Program, normalize_name
+from adcompile.ir.graph import reachable
+from adcompile.ir.node import CONST, VAR, Node
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -145,94 +142,3 @@ def _apply(op, args: list[sp.Expr]) -> sp.Expr:
         with sp.evaluate(True):
             return op.sympy(*args)
     return op.sympy(*args)
-
-
-# SymPy function classes that are exactly one op.
-_FUNCTION_OPS = {op.sympy: op.name for op in OPS.values() if isinstance(op.sympy, type)}
-_FUNCTION_OPS.pop(sp.Pow, None)
-
-
-def from_sympy(expr, graph: Graph) -> Program:
-    """A SymPy expression (or a tuple of them) as a Program in ``graph``."""
-    exprs = list(expr) if isinstance(expr, (tuple, list)) else [expr]
-    exprs = [sp.Integer(e) if isinstance(e, int) else sp.Float(e) if isinstance(e, float) else e
-             for e in exprs]
-    for e in exprs:
-        if not isinstance(e, sp.Basic):
-            raise CompileError(f"cannot compile a {type(e).__name__}; give a string or a SymPy expression")
-    done: dict = {}
-    variables: dict[str, Node] = {}
-    stack = [(e, False) for e in reversed(exprs)]
-    while stack:
-        e, ready = stack.pop()
-        if e in done:
-            continue
-        if not ready and e.args and not e.is_Atom:
-            stack.append((e, True))
-            stack.extend((a, False) for a in e.args if a not in done)
-            continue
-        done[e] = _convert(e, done, graph, variables)
-    names = [normalize_name(e.name) if isinstance(e, sp.Symbol) else None for e in exprs]
-    return Program([done[e] for e in exprs], names, {}, variables)
-
-
-def _convert(e, done: dict, g: Graph, variables: dict) -> Node:
-    args = [done[a] for a in e.args] if e.args and not e.is_Atom else []
-    if isinstance(e, sp.Symbol):
-        name = normalize_name(e.name)
-        if not name.isidentifier():
-            raise CompileError(f"the SymPy symbol {e.name!r} is not a valid Python name")
-        variables.setdefault(name, g.var(name))
-        return variables[name]
-    if e is sp.pi:
-        return g.const(math.pi)
-    if e is sp.E:
-        return g.const(math.e)
-    if e.is_Number:
-        if not e.is_finite or not e.is_real:
-            raise CompileError(f"the constant {e} is not a finite real number")
-        return g.const(float(e))
-    if isinstance(e, sp.Add):
-        return _fold(g, "add", args)
-    if isinstance(e, sp.Mul):
-        return _product(g, e, done)
-    if isinstance(e, sp.Pow):
-        return _power(g, e, args)
-    if isinstance(e, (sp.Max, sp.Min)):
-        return _fold(g, "max" if isinstance(e, sp.Max) else "min", args)
-    if isinstance(e, sp.log) and len(args) == 1:
-        return g("log", args[0])
-    opname = _FUNCTION_OPS.get(type(e))
-    if opname is not None and len(args) == OPS[opname].arity:
-        return g(opname, *args)
-    raise CompileError(f"adcompile cannot compile the SymPy expression {type(e).__name__}: {e}")
-
-
-def _fold(g: Graph, opname: str, args: list[Node]) -> Node:
-    result = args[0]
-    for a in args[1:]:
-        result = g(opname, result, a)
-    return result
-
-
-def _product(g: Graph, e, done: dict) -> Node:
-    """A Mul, with factors x**-1 turned into a division as one writes it."""
-    numerator, denominator = [], []
-    for factor in e.args:
-        if isinstance(factor, sp.Pow) and factor.exp == -1:
-            denominator.append(done[factor.base])
-        else:
-            numerator.append(done[factor])
-    top = _fold(g, "mul", numerator) if numerator else g.const(1.0)
-    return g("div", top, _fold(g, "mul", denominator)) if denominator else top
-
-
-def _power(g: Graph, e, args: list[Node]) -> Node:
-    base, exponent = args
-    if e.exp == sp.Rational(1, 2):
-        return g("sqrt", base)
-    if e.exp == sp.Rational(-1, 2):
-        return g("div", 1.0, g("sqrt", base))
-    if e.exp == -1:
-        return g("div", 1.0, base)
-    return g("pow", base, exponent)
