@@ -285,7 +285,7 @@ def run_graph(argv: list[str]) -> int:
         raise CompileError(f"-o {ns.output!r}: the name must end in .dot, .svg or .png")
     check_writable(ns.output)
     _, program, passes = _passes(ns)
-    dot_text = to_dot(program.outputs[0], ns.name, passes, ns.digits, ns.max_nodes)
+    dot_text = to_dot(program.outputs[0], ns.name, passes, ns.digits, ns.max_nodes, program.labels())
     write_atomic(ns.output, dot_text if kind == "dot" else render(dot_text, kind))
     print(f"adcompile: wrote {ns.output}", file=sys.stderr)
     return 0

@@ -22,7 +22,7 @@ from adcompile.frontend.program import Program, normalize_name
 from adcompile.frontend.text import one_line_program, parse
 from adcompile.version import __version__
 
-from adcompile.codegen.names import NameAllocator, step_labels
+from adcompile.codegen.names import NameAllocator
 
 BLACK_MAX_LINES = 2000  # black runs by default only on modules up to this size
 HEADER_EXPRESSION_LIMIT = 2000  # longer expressions are not repeated in the header
@@ -193,7 +193,7 @@ def build(
         constants.append(("OUTPUTS", tuple(output_names)))
     spec = ModuleSpec(backend=backend, header=[], constants=constants + derivatives.constants,
                       functions=derivatives.functions, param_names=params.names,
-                      labels=step_labels(program.steps), hints=derivatives.hints)
+                      labels=program.labels(), hints=derivatives.hints)
     if progress:
         progress("printing", 0, 1)
     built = Built(generate(spec), iface, options, expression)

@@ -11,7 +11,7 @@ import pytest
 
 from adcompile.ad.derivatives import Request, build_functions
 from adcompile.ad.modes import forward, reverse
-from adcompile.codegen.names import NameAllocator, step_labels
+from adcompile.codegen.names import NameAllocator
 from adcompile.frontend.text import parse
 from adcompile.ir.graph import Graph
 
@@ -70,7 +70,7 @@ def test_request_is_frozen_and_constants_come_back_from_build_functions():
 def test_step_labels_keep_the_first_name_of_a_value():
     graph = Graph()
     program = parse("a = x*y; b = y*x; c = x; a + b + c", graph)
-    labels = step_labels(program.steps)
+    labels = program.labels()
     assert list(labels.values()) == ["a"]  # b is the same node as a; c is a variable
 
 
@@ -80,3 +80,12 @@ def test_parameter_names_get_trailing_underscores_clear_of_taken_names():
     assert alloc.take_with_underscores("v_x") == "v_x_"
     assert alloc.take_with_underscores("v_x") == "v_x__"
     assert alloc.take_with_underscores("y") == "y"
+
+
+def test_nodes_carry_nothing_but_their_definition():
+    # Issue 15: names are the front end's and the printer's business, never written on nodes
+    node = parse("a = x*y; a + 1", Graph()).steps["a"]
+    with pytest.raises(AttributeError):
+        node.label = "a"
+    with pytest.raises(AttributeError):
+        node.hint = ("d", node)

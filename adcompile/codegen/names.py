@@ -83,16 +83,6 @@ class NameAllocator:
         return f"{prefix}{k}"
 
 
-def step_labels(steps: dict[str, Node]) -> dict[int, str]:
-    """Node id -> the name the user gave that step (the first name, when one
-    value is assigned to several names); variables and constants keep theirs."""
-    labels: dict[int, str] = {}
-    for name, node in steps.items():
-        if node.kind == APPLY and node.id not in labels:
-            labels[node.id] = name
-    return labels
-
-
 # node id -> (prefix, the primals the node is the derivative of, in the order found):
 # what ``ad.modes.reverse`` and ``forward`` return
 NameHints = dict[int, tuple[str, list[Node]]]

@@ -33,12 +33,12 @@ def _html(text: str) -> str:
 
 
 def to_dot(output: Node, output_name: str, passes: Passes | None = None, digits: int = 3,
-           max_nodes: int = MAX_NODES) -> str:
+           max_nodes: int = MAX_NODES, labels: dict[int, str] | None = None) -> str:
     order = [n for n in reachable([output]) if n.kind != CONST]
     if len(order) > max_nodes:
         raise CompileError(f"the graph has {len(order):,} nodes, more than --max-nodes {max_nodes} "
                            "draws readably; raise --max-nodes, or use explain for a table")
-    names = names_of(reachable([output]), output, output_name)
+    names = names_of(reachable([output]), output, output_name, labels or {})
     forward = {s.name: s for s in passes.forward} if passes else {}
     backward = {s.name: s for s in passes.backward} if passes else {}
     lines = ["digraph adcompile {", "  rankdir=LR;",

@@ -93,15 +93,18 @@ def parse_point(text: str, variables: list[str]) -> dict[str, float]:
     return point
 
 
-def names_of(order: list[Node], output: Node, output_name: str) -> dict[int, str]:
+def names_of(order: list[Node], output: Node, output_name: str,
+             labels: dict[int, str]) -> dict[int, str]:
+    """Each node's name in the tables: a variable's, a step's label, the output's,
+    else ``t0, t1, ...`` in order."""
     names, count = {}, 0
     for node in order:
         if node.kind == VAR:
             names[node.id] = node.value
         elif node.kind == CONST:
             names[node.id] = repr(node.value)
-        elif node.label is not None:
-            names[node.id] = node.label
+        elif node.id in labels:
+            names[node.id] = labels[node.id]
         elif node is output:
             names[node.id] = output_name
         else:
@@ -124,7 +127,7 @@ def trace_passes(program: Program, point: dict[str, float], output_name: str) ->
         raise CompileError("explain shows one output; this program has several")
     output = program.outputs[0]
     order = reachable([output])
-    names = names_of(order, output, output_name)
+    names = names_of(order, output, output_name, program.labels())
     values = evaluate_ieee([output], point)
     steps = {n.id: Step(names[n.id], n.op.name, definition(n, names), values[n.id])
              for n in order if n.kind == APPLY}

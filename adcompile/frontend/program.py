@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from adcompile.ir.node import Node
+from adcompile.ir.node import APPLY, Node
 
 
 @dataclass
@@ -24,6 +24,15 @@ class Program:
     steps: dict[str, Node] = field(default_factory=dict)
     variables: dict[str, Node] = field(default_factory=dict)
     signature: list[str] | None = None  # a traced function's parameters, in order
+
+    def labels(self) -> dict[int, str]:
+        """Node id -> the name the user gave that step (the first name, when one
+        value is assigned to several names); variables and constants keep theirs."""
+        labels: dict[int, str] = {}
+        for name, node in self.steps.items():
+            if node.kind == APPLY and node.id not in labels:
+                labels[node.id] = name
+        return labels
 
 
 def normalize_name(name: str) -> str:

@@ -537,8 +537,6 @@ class Parser:
         self.target = target
         (node,), _ = _ExpressionParser(self, tokens, allow_tuple=False).parse()
         self.target = None
-        if node.kind == APPLY and node.label is None:
-            node.label = name
         self.steps[name] = node
         self.step_pos[name] = target.pos
 

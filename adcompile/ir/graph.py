@@ -165,12 +165,13 @@ def use_counts(nodes: Iterable[Node]) -> dict[int, int]:
     return counts
 
 
-def format_ir(outputs: list[Node]) -> str:
+def format_ir(outputs: list[Node], labels: dict[int, str] | None = None) -> str:
     """A small, stable text form of a graph, for golden tests and debugging.
 
     Op nodes are numbered ``%0, %1, ...`` in topological order (or shown by
-    their label); variables by name; constants by value.
+    their name in ``labels``); variables by name; constants by value.
     """
+    labels = labels or {}
     names: dict[int, str] = {}
     lines = []
 
@@ -184,7 +185,7 @@ def format_ir(outputs: list[Node]) -> str:
     for node in reachable(outputs):
         if node.kind != APPLY:
             continue
-        names[node.id] = node.label or f"%{len(names)}"
+        names[node.id] = labels.get(node.id) or f"%{len(names)}"
         args = ", ".join(show(a) for a in node.args)
         lines.append(f"{names[node.id]} = {node.op.name}({args})")
     lines.append("return " + ", ".join(show(n) for n in outputs))

@@ -54,7 +54,7 @@ _ROUNDING = (
 class Node:
     """One value of the computation: a variable, a constant, or an op of nodes."""
 
-    __slots__ = ("graph", "kind", "op", "args", "value", "id", "label", "hint")
+    __slots__ = ("graph", "kind", "op", "args", "value", "id")  # nothing is added later
 
     def __init__(self, graph, kind, op, args, value, id_):
         self.graph = graph
@@ -63,8 +63,6 @@ class Node:
         self.args: tuple[Node, ...] = args
         self.value = value  # float for a constant, the name for a variable
         self.id = id_
-        self.label: str | None = None  # a name the user gave this step
-        self.hint: tuple | None = None  # ("d", node): the adjoint of node, ...
 
     @property
     def is_const(self) -> bool:
