@@ -22,6 +22,7 @@ from typing import Callable
 from adcompile.version import __version__
 from adcompile.api import build_module, check_module, make_options
 from adcompile.pipeline import STDIN
+from adcompile.codegen.backends import BACKENDS
 from adcompile.errors import AdcompileError, CompileError
 from adcompile.fileio import check_writable, write_atomic
 from adcompile.frontend.language import describe_language
@@ -163,7 +164,7 @@ def compile_parser() -> argparse.ArgumentParser:
                                                "(default: f)")
     _add_selection(p)
     _add_more(p)
-    p.add_argument("--backend", choices=("math", "numpy"), default="math",
+    p.add_argument("--backend", choices=tuple(BACKENDS), default="math",
                    help="math: scalar code importing only math (default); numpy: array code "
                         "importing only numpy, which also runs on dask arrays and allows "
                         "sum(...) and mean(...)")
@@ -198,7 +199,7 @@ def check_parser() -> argparse.ArgumentParser:
     _add_input(p)
     _add_selection(p)
     _add_more(p)
-    p.add_argument("--backend", choices=("math", "numpy"), default="math",
+    p.add_argument("--backend", choices=tuple(BACKENDS), default="math",
                    help="check the module of this backend (default: math)")
     p.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                    help="how long SymPy may take to build its reference (default: 120; inf: no "

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from adcompile.codegen.backends import get_backend
+from adcompile.codegen.backends import MODULE_NAMES as BACKEND_MODULES, get_backend
 from adcompile.codegen.printer import ModuleSpec, generate
 from adcompile.errors import CompileError, visible
 from adcompile.ad.derivatives import Request, build_functions
@@ -141,8 +141,8 @@ def _python_names(args: list[str]) -> list[str]:
 
 # module-level names a generated function must not take (nor a dunder, __name__ ...):
 # the module's constants and the modules its helpers refer to by name
-MODULE_NAMES = ("math", "np", "numpy", "ARGS", "WRT", "OUTPUTS", "HESSIAN_NONZERO",
-                "JACOBIAN_NONZERO")
+MODULE_NAMES = BACKEND_MODULES + ("ARGS", "WRT", "OUTPUTS", "HESSIAN_NONZERO",
+                                  "JACOBIAN_NONZERO")
 
 
 def check_function_name(name: str, options: Options | None = None) -> str:
@@ -185,7 +185,7 @@ def build(
     cotangents = params.extra("c_", output_names) if several else []
     request = Request(name, graph, tuple(program.outputs), tuple(params.args), tuple(params.wrt),
                       options.hessian, options.jvp, options.hvp, arrays=reduced,
-                      elementwise=backend.name == "numpy" and not reduced,
+                      elementwise=backend.arrays and not reduced,
                       direction=tuple(direction), cotangents=tuple(cotangents))
     derivatives = build_functions(request, progress)
     constants = [("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))]
@@ -212,7 +212,7 @@ def _check_backend(program: Program, backend, options: Options) -> bool:
     for node in reachable(program.outputs):
         if node.op is None:
             continue
-        if backend.name not in node.op.backends:
+        if not backend.can_print(node.op):
             raise CompileError(f"{node.op.name}() reduces an array, which needs "
                                f"{options.spelled('backend', 'numpy')} (the {backend.name} "
                                "backend works on one point at a time)")

@@ -18,7 +18,7 @@ import traceback
 from adcompile.ir.graph import CONST, VAR, Graph, reachable
 from adcompile.frontend.text import parse
 
-from adcompile.cases import UDL, Case
+from .cases import UDL, Case
 
 _BINARY = {
     "add": lambda a, b: a + b,
@@ -129,7 +129,7 @@ def casadi_anchor(case: Case) -> dict:
 def handwritten_anchor(case: Case) -> dict:
     if case.text != UDL:
         raise NotApplicable
-    from adcompile.handwritten import udl_value_and_grad
+    from .handwritten import udl_value_and_grad
 
     args = [case.point[n] for n in ("x", "y", "beta0", "beta1", "beta2", "beta3",
                                     "omega0", "omega1", "omega2", "omega3")]

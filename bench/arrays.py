@@ -19,8 +19,8 @@ import numpy as np
 
 import adcompile
 
-from adcompile.anchors import per_call
-from adcompile.cases import UDL, UDL_POINT
+from .anchors import per_call
+from .cases import UDL, UDL_POINT
 
 PARAMS = {k: v for k, v in UDL_POINT.items() if k not in ("x", "y")}
 
@@ -75,7 +75,7 @@ ANCHORS = {"autograd": (autograd_anchor, "autograd"), "JAX": (jax_anchor, "jax")
 
 
 def measure(points: int, cap: float) -> dict:
-    from adcompile.anchors import run_callable
+    from .anchors import run_callable
 
     m = adcompile.compile(f"sum({UDL})", backend="numpy", name="loss", wrt=list(PARAMS))
     x, y = data(points)

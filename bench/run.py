@@ -23,9 +23,9 @@ import time
 import adcompile
 from adcompile.fileio import write_atomic
 
-import adcompile.arrays as arrays
-from adcompile.anchors import available, per_call, run_anchor
-from adcompile.cases import Case, all_cases
+from . import arrays
+from .anchors import available, per_call, run_anchor
+from .cases import Case, all_cases
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 

@@ -9,6 +9,7 @@ import os
 import mpmath
 import sympy as sp
 
+from adcompile.codegen.backends import MATH
 from adcompile.ir.ops import OPS_LIST
 from adcompile.verify.reference import MPMATH_MODULES, prepare_for_evaluation
 
@@ -16,7 +17,7 @@ X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 
 INFIX = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x", "pow": "x ** y"}
 # Every op a user can write that the math backend prints (the reductions are numpy's).
-MATH_OPS = [op for op in OPS_LIST if (op.language or op.name in INFIX) and "math" in op.backends]
+MATH_OPS = [op for op in OPS_LIST if (op.language or op.name in INFIX) and MATH.can_print(op)]
 
 # The seed tutorial's point, and its printed forward values and gradient (to 3 decimals;
 # ../shared/seed/README.md).  SEED_FORWARD is keyed by each step written out in the

@@ -10,6 +10,8 @@ import pytest
 from support import close
 
 import adcompile
+from adcompile.codegen.backends import NUMPY
+from adcompile.codegen.spellings import Call
 from adcompile.cli import main
 from adcompile.ir.ops import OPS
 
@@ -66,14 +68,15 @@ def test_numpy_ufuncs_are_the_matching_ops():
 
 def _ufunc_ops():
     for op in OPS.values():
-        ufunc = getattr(np, op.numpy, None) if isinstance(op.numpy, str) else None
+        spelled = NUMPY.spelling(op)
+        ufunc = getattr(np, spelled.function, None) if isinstance(spelled, Call) else None
         if op.language and isinstance(ufunc, np.ufunc):
             yield op
 
 
 @pytest.mark.parametrize("op", list(_ufunc_ops()), ids=lambda op: op.name)
 def test_every_op_the_numpy_backend_prints_as_a_ufunc_traces_from_that_ufunc(op):
-    ufunc = getattr(np, op.numpy)
+    ufunc = getattr(np, NUMPY.spelling(op).function)
     traced = adcompile.compile(lambda x, y: ufunc(*[x, y][: op.arity]), name="f", args="x,y")
     text = adcompile.compile(f"{op.name}({', '.join('xy'[: op.arity])})", args="x,y")
     body = lambda m: m.source[m.source.index("ARGS = "):]  # noqa: E731

@@ -1,20 +1,50 @@
 """Backends: how generated code names its functions and constants.
 
-A backend is a small table, in the manner of SymPy's printers: which module
-the generated code imports, how it refers to that module's functions
-(``from math import sin`` -> ``sin(t0)``, or ``import numpy as np`` ->
-``np.sin(t0)``), where its helper functions live, and which column of the op
-table (``Op.math`` / ``Op.numpy``) holds the op's spelling.
+A backend is one table plus one runtime module plus one entry in
+``BACKENDS``, in the manner of SymPy's printers: which module the generated
+code imports, how it refers to that module's functions (``from math import
+sin`` -> ``sin(t0)``, or ``import numpy as np`` -> ``np.sin(t0)``), the module
+its helpers' source is copied from (``adcompile/runtime/<name>_backend.py``),
+and how it spells each op (``spellings.py``).  A table lists only the ops not
+spelled as the module's function of the op's own name, and the numpy table is
+the math table with what differs overridden.  The CLI's choices and the names
+a generated module reserves come from ``BACKENDS``.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Mapping
 
-import adcompile.runtime.math_backend as runtime_math
+from adcompile.codegen.spellings import UNAVAILABLE, Call, Helper, Infix, Power, Prefix, Spelling
+from adcompile.errors import CompileError
+
+MATH_SPELLINGS: Mapping[str, Spelling] = {
+    "add": Infix("+"), "sub": Infix("-"), "mul": Infix("*"), "div": Infix("/"),
+    "neg": Prefix("-"), "pow": Power("pow"), "abs": Call("fabs"),
+    "sign": Helper("_sign"), "relu": Helper("_relu"), "max": Helper("_max"),
+    "min": Helper("_min"), "sigmoid": Helper("_sigmoid"), "softplus": Helper("_softplus"),
+    # reductions and their internal ops need arrays
+    "sum": UNAVAILABLE, "mean": UNAVAILABLE, "size": UNAVAILABLE,
+    "sum_to": UNAVAILABLE, "broadcast": UNAVAILABLE,
+}
+
+NUMPY_SPELLINGS: Mapping[str, Spelling] = {
+    **MATH_SPELLINGS,
+    # np.divide and np.power: inf and a RuntimeWarning at 0, for Python floats too
+    "div": Call("divide"), "pow": Call("power"),
+    "asin": Call("arcsin"), "acos": Call("arccos"), "atan": Call("arctan"),
+    "atan2": Call("arctan2"), "asinh": Call("arcsinh"), "acosh": Call("arccosh"),
+    "atanh": Call("arctanh"), "abs": Call("abs"), "sign": Call("sign"),
+    "max": Call("maximum"), "min": Call("minimum"),
+    "erf": Helper("_erf"), "erfc": Helper("_erfc"),
+    "sum": Call("sum"), "mean": Call("mean"), "size": Helper("_size"),
+    "sum_to": Helper("_sum_to"), "broadcast": Helper("_broadcast"),
+}
 
 
 @dataclass(frozen=True)
@@ -22,12 +52,30 @@ class Backend:
     name: str
     module: str  # the module the generated code imports
     alias: str | None  # "np" for ``import numpy as np``; None for ``from math import ...``
-    runtime: ModuleType  # where the helpers' source lives
-    augmented_assign: bool  # may accumulate with ``d += t`` (not for arrays)
-    free_dead: bool = False  # ``del`` each temporary after its last use (arrays)
+    runtime_name: str  # the module the helpers' source is copied from
+    spellings: Mapping[str, Spelling]  # op name -> spelling, where not Call(op name)
+    arrays: bool  # works on arrays, elementwise (numpy), not on one point at a time (math)
 
-    def spelling(self, op) -> object:
-        return getattr(op, self.name)
+    @property
+    def augmented_assign(self) -> bool:
+        """May accumulate with ``d += t``: not for arrays, where it would write into an argument."""
+        return not self.arrays
+
+    @property
+    def free_dead(self) -> bool:
+        """``del`` each temporary after its last use, so an intermediate array is freed."""
+        return self.arrays
+
+    def spelling(self, op) -> Spelling:
+        return self.spellings.get(op.name, Call(op.name))
+
+    def can_print(self, op) -> bool:
+        return self.spelling(op) is not UNAVAILABLE
+
+    @property
+    def runtime(self) -> ModuleType:
+        """Imported on first use, so that the math backend never imports numpy."""
+        return importlib.import_module(self.runtime_name)
 
     def helper_source(self, helper: str) -> str:
         return inspect.getsource(getattr(self.runtime, helper))
@@ -51,16 +99,21 @@ class Backend:
         return None
 
 
-MATH = Backend("math", "math", None, runtime_math, True)
+MATH = Backend("math", "math", None, "adcompile.runtime.math_backend", MATH_SPELLINGS,
+               arrays=False)
+NUMPY = Backend("numpy", "numpy", "np", "adcompile.runtime.numpy_backend", NUMPY_SPELLINGS,
+                arrays=True)
+
+BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY)}
+
+# the modules generated code refers to by name (its own or its helpers'): no
+# function of a generated module may take one of these names
+MODULE_NAMES: tuple[str, ...] = tuple(sorted(
+    {b.module for b in BACKENDS.values()} | {b.alias for b in BACKENDS.values() if b.alias}))
 
 
 def get_backend(name: str) -> Backend:
-    if name == "math":
-        return MATH
-    if name == "numpy":
-        import adcompile.runtime.numpy_backend as runtime_numpy
-
-        return Backend("numpy", "numpy", "np", runtime_numpy, False, free_dead=True)
-    from adcompile.errors import CompileError
-
-    raise CompileError(f"unknown backend {name!r}; choose 'math' or 'numpy'")
+    if name in BACKENDS:
+        return BACKENDS[name]
+    choices = " or ".join(repr(n) for n in BACKENDS)
+    raise CompileError(f"unknown backend {name!r}; choose {choices}")

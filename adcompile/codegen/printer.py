@@ -31,6 +31,7 @@ from adcompile.codegen.layout import (
     tuple_text,
 )
 from adcompile.codegen.names import NameAllocator, NameHints, NodeNamer, NodeNames
+from adcompile.codegen.spellings import Call, Helper, Infix, Power, Prefix
 from adcompile.ir.graph import APPLY, CONST, Node, reachable, use_counts
 
 
@@ -155,17 +156,26 @@ class _Spelling:
     def expression(self, node: Node) -> tuple:
         """("call", f, [args]) | ("infix", left, symbol, right) | ("text", s)."""
         spelling = self.backend.spelling(node.op)
-        if callable(spelling):
-            spelling = spelling(node.args)
         args = [self.operand(a) for a in node.args]
-        if "{" not in spelling:
-            refer = self.globals.helper if spelling.startswith("_") else self.globals.ref
-            return ("call", refer(spelling), args)
-        if spelling.startswith("{0}**") and args[0].startswith("-"):
-            args[0] = f"({args[0]})"
-        if spelling.count("{") == 2 and spelling.startswith("{0} ") and spelling.endswith(" {1}"):
-            return ("infix", args[0], spelling[4:-4], args[1])
-        return ("text", spelling.format(*args))
+        if isinstance(spelling, Call):
+            return ("call", self.globals.ref(spelling.function), args)
+        if isinstance(spelling, Helper):
+            return ("call", self.globals.helper(spelling.name), args)
+        if isinstance(spelling, Infix):
+            return ("infix", args[0], spelling.symbol, args[1])
+        if isinstance(spelling, Prefix):
+            return ("text", spelling.symbol + args[0])
+        if isinstance(spelling, Power):
+            return self._power(spelling, node, args)
+        raise ValueError(f"the {self.backend.name} backend cannot print {node.op.name}()")
+
+    def _power(self, spelling: Power, node: Node, args: list[str]) -> tuple:
+        exponent = node.args[1]
+        small = spelling.small_exponent(exponent.value if exponent.is_const else None)
+        if small is None:
+            return ("call", self.globals.ref(spelling.function), args)
+        base = f"({args[0]})" if args[0].startswith("-") else args[0]
+        return ("text", f"{base}{spelling.symbol}{small}")
 
     def statement(self, node: Node, indent: str) -> list[str]:
         name = self.names[node.id]

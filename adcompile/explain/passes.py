@@ -19,11 +19,15 @@ from dataclasses import dataclass, field
 
 from adcompile.errors import CompileError
 from adcompile.ir.graph import APPLY, CONST, VAR, Node, reachable
+from adcompile.codegen.backends import MATH
 from adcompile.codegen.names import natural_key
+from adcompile.codegen.spellings import Infix, Power
 from adcompile.ir.numbers import evaluate_ieee, local_derivatives
 from adcompile.frontend.program import Program
 
-INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+# the binary operators, as the math backend spells them (``pow`` as ``**``)
+INFIX = {name: spelling.symbol for name, spelling in MATH.spellings.items()
+         if isinstance(spelling, (Infix, Power))}
 
 
 @dataclass

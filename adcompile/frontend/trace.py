@@ -30,6 +30,8 @@ import numbers
 import os
 from typing import Callable
 
+from adcompile.codegen.backends import NUMPY
+from adcompile.codegen.spellings import Call
 from adcompile.errors import CompileError, visible
 from adcompile.frontend.language import FUNCTIONS, Function
 from adcompile.frontend.program import Program, normalize_name
@@ -206,9 +208,9 @@ def _ufunc_ops() -> dict:
     table = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "div",
              np.negative: "neg", np.power: "pow"}
     for op in OPS.values():
-        spelled = op.numpy
-        if op.language and isinstance(spelled, str) and spelled.isidentifier():
-            ufunc = getattr(np, spelled, None)
+        spelled = NUMPY.spelling(op)
+        if op.language and isinstance(spelled, Call):
+            ufunc = getattr(np, spelled.function, None)
             if isinstance(ufunc, np.ufunc) and ufunc.nin == op.arity:
                 table[ufunc] = op.name
     return table
