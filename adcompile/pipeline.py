@@ -184,7 +184,7 @@ def build(
     output_names = _output_names(program)
     cotangents = params.extra("c_", output_names) if several else []
     request = Request(name, graph, tuple(program.outputs), tuple(params.args), tuple(params.wrt),
-                      options.hessian, options.jvp, options.hvp, arrays=reduced,
+                      options.hessian, options.jvp, options.hvp, reduced=reduced,
                       elementwise=backend.arrays and not reduced,
                       direction=tuple(direction), cotangents=tuple(cotangents))
     derivatives = build_functions(request, progress)

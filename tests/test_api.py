@@ -67,7 +67,7 @@ def test_check_reports_a_disagreement(monkeypatch):
     """A deliberately broken rule must make the check fail (it is not a stub)."""
     from adcompile.ir.ops import OPS, Op
 
-    broken = Op(**{**OPS["sin"].__dict__, "d": lambda g, y, x: (g("sin", x),)})
+    broken = Op(**{**OPS["sin"].__dict__, "partials": lambda g, y, x: (g("sin", x),)})
     monkeypatch.setitem(OPS, "sin", broken)
     report = adcompile.check("sin(x) * y")
     assert not report.ok
@@ -77,6 +77,6 @@ def test_check_reports_a_disagreement(monkeypatch):
 def test_compile_with_check_raises_on_disagreement(monkeypatch):
     from adcompile.ir.ops import OPS, Op
 
-    monkeypatch.setitem(OPS, "exp", Op(**{**OPS["exp"].__dict__, "d": lambda g, y, x: (2.0 * y,)}))
+    monkeypatch.setitem(OPS, "exp", Op(**{**OPS["exp"].__dict__, "partials": lambda g, y, x: (2.0 * y,)}))
     with pytest.raises(CompileError, match="disagrees with SymPy"):
         adcompile.compile("exp(x)", check=True)

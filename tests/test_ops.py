@@ -16,7 +16,7 @@ from adcompile.ir.ops import OPS_LIST
 @pytest.mark.parametrize("op", OPS_LIST, ids=lambda op: op.name)
 def test_every_op_row_is_complete(op):
     assert len(op.domain) == op.arity, "each op row needs a domain box per argument"
-    assert op.d is not None and op.sympy
+    assert op.partials is not None and op.sympy
     assert any(backend.can_print(op) for backend in BACKENDS.values())
 
 

@@ -4,6 +4,7 @@ NumPy or of the front ends, one version string, one arity check, one fold."""
 from __future__ import annotations
 
 import ast
+import os
 import importlib
 import pathlib
 import tomllib
@@ -171,3 +172,16 @@ def test_sympy_max_of_three_folds_as_the_language_does():
     assert node.opname == "max" and len(inner) == 1
     outer_var = [a for a in node.args if a.is_var]
     assert {v.value for v in (*inner[0].args, *outer_var)} == {"x", "y", "z"}
+
+
+@pytest.mark.parametrize("name", ["bench.run", "bench.anchors", "bench.arrays", "bench.cases",
+                                  "bench.stress", "bench.fuzz"])
+def test_the_benchmark_modules_import(name):
+    # The package's move into folders once broke bench's relative imports unnoticed
+    import importlib
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    importlib.import_module(name)

@@ -44,7 +44,7 @@ class Request:
     hessian: bool = False
     jvp: bool = False
     hvp: bool = False
-    arrays: bool = False  # numpy code whose output is reduced: adjoints take their node's shape
+    reduced: bool = False  # numpy code whose output is reduced: adjoints take their node's shape
     elementwise: bool = False  # numpy code, not reduced: derivatives take the arguments' shape
     direction: tuple[Node, ...] = ()  # v_..., one per WRT (for jvp and hvp)
     cotangents: tuple[Node, ...] = ()  # c_..., one per output (several outputs)
@@ -173,8 +173,8 @@ def _single_output(request: Request, built: Derivatives, progress) -> None:
     backward = "backward pass"
     step = (lambda done, total: progress("differentiating", done, total)) if progress else None
     grads = built.sweep(reverse(graph, [out], [1.0], list(request.wrt), on_step=step,
-                                unbroadcast=request.arrays))
-    if request.arrays:  # a structural zero still has its argument's shape
+                                reduced=request.reduced))
+    if request.reduced:  # a structural zero still has its argument's shape
         grads = [graph("sum_to", 0.0, w, w) if g is None else g for g, w in zip(grads, request.wrt)]
     gradient = _or_zero(grads)
     built.functions.append(_spec(request, f"grad_{name}", request.params, (out, gradient),
@@ -218,7 +218,7 @@ def _several_outputs(request: Request, built: Derivatives, progress) -> None:
     for k, out in enumerate(request.outputs):
         if progress:
             progress("differentiating", k, len(request.outputs))
-        rows.append(built.sweep(reverse(graph, [out], [1.0], wrt, unbroadcast=request.arrays)))
+        rows.append(built.sweep(reverse(graph, [out], [1.0], wrt, reduced=request.reduced)))
     built.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
     values, jacobian = tuple(request.outputs), tuple(_or_zero(r) for r in rows)
     built.functions.append(_spec(
@@ -227,7 +227,7 @@ def _several_outputs(request: Request, built: Derivatives, progress) -> None:
         passes=(("backward pass, one sweep per output", jacobian),),
         return_names=("values", "jacobian")))
     vjp = _or_zero(built.sweep(reverse(graph, list(request.outputs), list(request.cotangents), wrt,
-                                        unbroadcast=request.arrays)))
+                                        reduced=request.reduced)))
     built.functions.append(_spec(
         request, f"vjp_{name}", request.params + request.cotangents, (values, vjp),
         f"Values of {name} and c times its Jacobian (c per OUTPUTS; result per WRT).",

@@ -30,7 +30,7 @@ from adcompile.ir.graph import VAR, Graph, Node, reachable, use_counts
 def _linear_maps(node: Node) -> list:
     """One entry per argument: None, or a function v -> v * (local derivative)."""
     g = node.graph
-    entries = node.op.d(g, node, *node.args)
+    entries = node.op.partials(g, node, *node.args)
     maps = []
     for entry in entries:
         if entry is None:
@@ -87,7 +87,7 @@ def reverse(
     cotangents: list,
     wrt: list[Node],
     on_step: Callable[[int, int], None] | None = None,
-    unbroadcast: bool = False,
+    reduced: bool = False,
 ) -> tuple[list[Node | None], NameHints]:
     """Adjoints of ``sum(c_i * output_i)`` with respect to ``wrt``, and their name hints.
 
@@ -95,7 +95,7 @@ def reverse(
     structurally zero; and which primal each new node is the adjoint of.
     ``cotangents`` are nodes or numbers (1.0 for a gradient).
 
-    ``unbroadcast`` is for array code whose output is reduced to a scalar.
+    ``reduced`` is for array code whose output is reduced to a scalar.
     An adjoint may be smaller than the array it stands for (a reduction's
     scalar adjoint stands for that scalar at every element), so each
     contribution to a variable, or to a node used more than once, is summed
@@ -106,7 +106,7 @@ def reverse(
     """
     order = reachable(outputs)
     active = active_nodes(order, wrt)
-    shared = {k for k, n in use_counts(order).items() if n > 1} if unbroadcast else set()
+    shared = {k for k, n in use_counts(order).items() if n > 1} if reduced else set()
     adjoint: dict[int, Node] = {}
     hints = _Hints("d", len(graph.nodes))
 
@@ -129,7 +129,7 @@ def reverse(
         for arg, linear in zip(node.args, _linear_maps(node)):
             if linear is not None and arg.id in active:
                 contribution = linear(v)
-                if unbroadcast and (arg.kind == VAR or arg.id in shared):
+                if reduced and (arg.kind == VAR or arg.id in shared):
                     like = arg if node.op.reduction else node
                     contribution = graph("sum_to", contribution, arg, like)
                 accumulate(arg, contribution)

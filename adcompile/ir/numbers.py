@@ -24,7 +24,7 @@ def local_derivatives(node: Node, args: list[float], value: float, ieee: bool = 
     ``math`` does; with ``ieee`` it gives what doubles give instead (inf, nan)."""
     g = Graph()
     consts = [g.const(a) for a in args]
-    entries = node.op.d(g, g(node.op.name, *consts) if math.isfinite(value) else g.const(value), *consts)
+    entries = node.op.partials(g, g(node.op.name, *consts) if math.isfinite(value) else g.const(value), *consts)
     out = []
     for entry in entries:
         if entry is None:

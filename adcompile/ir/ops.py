@@ -5,7 +5,7 @@ autograd's ``defvjp``:
 
 * ``value``: how to compute it on floats.  Constant folding and ``explain``
   call this; it is also the semantics of the math backend.
-* ``d``: its derivative rule, written with graph nodes.  Given the graph ``g``,
+* ``partials``: its derivative rule, written with graph nodes.  Given the graph ``g``,
   the op's own output node ``y`` and its argument nodes, it returns one entry
   per argument: ``None`` (no derivative flows there), a partial derivative
   (a node or a number, which the adjoint is multiplied by), or a function
@@ -14,7 +14,7 @@ autograd's ``defvjp``:
   because every op is scalar.
 * ``sympy``: the same function in SymPy, for the differential check.
 * ``domain``: a box of argument values where the op is smooth, for tests.
-* ``cut``: where the op jumps although its derivative rule gives a number
+* ``branch_cut``: where the op jumps although its derivative rule gives a number
   (``atan2`` on the negative x axis, where the sign of a zero picks the side).
 
 A derivative rule must not overflow where the derivative is an ordinary
@@ -52,14 +52,14 @@ class Op:
     name: str
     arity: int
     value: Callable[..., float]
-    d: Callable | None
+    partials: Callable | None
     sympy: Callable
     domain: tuple = ()
     commutative: bool = False
     language: bool = True  # callable by name in the expression language
     doc: str = ""
     reduction: bool = False  # reduces an array to a scalar
-    cut: Callable | None = None  # where it jumps though its rule gives a number (a branch cut)
+    branch_cut: Callable | None = None  # where it jumps though its rule gives a number (a branch cut)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -108,120 +108,120 @@ _UNIT = (-0.9, 0.9)
 
 OPS_LIST = [
     # --- arithmetic (printed as operators) ---
-    Op("add", arity=2, value=operator.add, d=lambda g, y, a, b: (1.0, 1.0),
+    Op("add", arity=2, value=operator.add, partials=lambda g, y, a, b: (1.0, 1.0),
        sympy=lambda a, b: a + b, domain=(_ANY, _ANY), commutative=True, language=False),
-    Op("sub", arity=2, value=operator.sub, d=lambda g, y, a, b: (1.0, -1.0),
+    Op("sub", arity=2, value=operator.sub, partials=lambda g, y, a, b: (1.0, -1.0),
        sympy=lambda a, b: a - b, domain=(_ANY, _ANY), language=False),
-    Op("mul", arity=2, value=operator.mul, d=lambda g, y, a, b: (b, a), sympy=lambda a, b: a * b,
+    Op("mul", arity=2, value=operator.mul, partials=lambda g, y, a, b: (b, a), sympy=lambda a, b: a * b,
        domain=(_ANY, _ANY), commutative=True, language=False),
     Op("div", arity=2, value=operator.truediv,
-       d=lambda g, y, a, b: (lambda v: v / b, lambda v: -(v / b) * y), sympy=_div_sympy,
+       partials=lambda g, y, a, b: (lambda v: v / b, lambda v: -(v / b) * y), sympy=_div_sympy,
        domain=(_ANY, _POS), language=False,
        doc="np.divide on the numpy backend: inf and a RuntimeWarning at 0, for Python floats too"),
-    Op("neg", arity=1, value=operator.neg, d=lambda g, y, a: (-1.0,), sympy=lambda a: -a,
+    Op("neg", arity=1, value=operator.neg, partials=lambda g, y, a: (-1.0,), sympy=lambda a: -a,
        domain=(_ANY,), language=False),
     Op("pow", arity=2, value=math.pow,
-       d=lambda g, y, a, b: (lambda v: v * (b * a ** (b - 1.0)), lambda v: v * y * g("log", a)),
+       partials=lambda g, y, a, b: (lambda v: v * (b * a ** (b - 1.0)), lambda v: v * y * g("log", a)),
        sympy=sp.Pow, domain=(_POS, _ANY),
        doc="pow(x, y) is x**y; np.power on the numpy backend, for Python floats too"),
     # --- exponentials and logarithms ---
-    Op("exp", arity=1, value=math.exp, d=lambda g, y, x: (y,), sympy=sp.exp, domain=(_ANY,)),
-    Op("expm1", arity=1, value=math.expm1, d=lambda g, y, x: (y + 1.0,),
+    Op("exp", arity=1, value=math.exp, partials=lambda g, y, x: (y,), sympy=sp.exp, domain=(_ANY,)),
+    Op("expm1", arity=1, value=math.expm1, partials=lambda g, y, x: (y + 1.0,),
        sympy=lambda x: sp.exp(x) - 1, domain=(_ANY,)),
-    Op("log", arity=1, value=math.log, d=lambda g, y, x: (lambda v: v / x,), sympy=sp.log,
+    Op("log", arity=1, value=math.log, partials=lambda g, y, x: (lambda v: v / x,), sympy=sp.log,
        domain=(_POS,), doc="log(x), or log(x, base)"),
-    Op("log1p", arity=1, value=math.log1p, d=lambda g, y, x: (lambda v: v / (1.0 + x),),
+    Op("log1p", arity=1, value=math.log1p, partials=lambda g, y, x: (lambda v: v / (1.0 + x),),
        sympy=lambda x: sp.log(1 + x), domain=(_UNIT,)),
-    Op("log2", arity=1, value=math.log2, d=lambda g, y, x: (lambda v: v / (x * LN2),),
+    Op("log2", arity=1, value=math.log2, partials=lambda g, y, x: (lambda v: v / (x * LN2),),
        sympy=lambda x: sp.log(x) / sp.log(2), domain=(_POS,)),
-    Op("log10", arity=1, value=math.log10, d=lambda g, y, x: (lambda v: v / x * (1.0 / LN10),),
+    Op("log10", arity=1, value=math.log10, partials=lambda g, y, x: (lambda v: v / x * (1.0 / LN10),),
        sympy=lambda x: sp.log(x) / sp.log(10), domain=(_POS,)),
-    Op("sqrt", arity=1, value=math.sqrt, d=lambda g, y, x: (lambda v: 0.5 * v / y,), sympy=sp.sqrt,
+    Op("sqrt", arity=1, value=math.sqrt, partials=lambda g, y, x: (lambda v: 0.5 * v / y,), sympy=sp.sqrt,
        domain=(_POS,)),
-    Op("cbrt", arity=1, value=math.cbrt, d=lambda g, y, x: (lambda v: v / (3.0 * (y * y)),),
+    Op("cbrt", arity=1, value=math.cbrt, partials=lambda g, y, x: (lambda v: v / (3.0 * (y * y)),),
        sympy=_cbrt_sympy, domain=((0.2, 3.0),)),
     # --- trigonometric ---
-    Op("sin", arity=1, value=math.sin, d=lambda g, y, x: (g("cos", x),), sympy=sp.sin,
+    Op("sin", arity=1, value=math.sin, partials=lambda g, y, x: (g("cos", x),), sympy=sp.sin,
        domain=(_ANY,)),
-    Op("cos", arity=1, value=math.cos, d=lambda g, y, x: (-g("sin", x),), sympy=sp.cos,
+    Op("cos", arity=1, value=math.cos, partials=lambda g, y, x: (-g("sin", x),), sympy=sp.cos,
        domain=(_ANY,)),
-    Op("tan", arity=1, value=math.tan, d=lambda g, y, x: (1.0 + y * y,), sympy=sp.tan,
+    Op("tan", arity=1, value=math.tan, partials=lambda g, y, x: (1.0 + y * y,), sympy=sp.tan,
        domain=((-1.2, 1.2),)),
     Op("asin", arity=1, value=math.asin,
-       d=lambda g, y, x: (lambda v: v / g("sqrt", (1.0 - x) * (1.0 + x)),), sympy=sp.asin,
+       partials=lambda g, y, x: (lambda v: v / g("sqrt", (1.0 - x) * (1.0 + x)),), sympy=sp.asin,
        domain=(_UNIT,)),
     Op("acos", arity=1, value=math.acos,
-       d=lambda g, y, x: (lambda v: -(v / g("sqrt", (1.0 - x) * (1.0 + x))),), sympy=sp.acos,
+       partials=lambda g, y, x: (lambda v: -(v / g("sqrt", (1.0 - x) * (1.0 + x))),), sympy=sp.acos,
        domain=(_UNIT,)),
-    Op("atan", arity=1, value=math.atan, d=lambda g, y, x: (lambda v: v / (1.0 + x * x),),
+    Op("atan", arity=1, value=math.atan, partials=lambda g, y, x: (lambda v: v / (1.0 + x * x),),
        sympy=sp.atan, domain=(_ANY,)),
     Op("atan2", arity=2, value=math.atan2,
-       d=lambda g, y, a, b: _atan2_partials(g("hypot", a, b), a, b), sympy=sp.atan2,
+       partials=lambda g, y, a, b: _atan2_partials(g("hypot", a, b), a, b), sympy=sp.atan2,
        domain=(_ANY, _POS), doc="atan2(y, x)",
-       cut=lambda a, b: a == 0.0 and b < 0.0),  # atan2(-0.0, -1) = -pi, as IEEE says
-    Op("hypot", arity=2, value=math.hypot, d=lambda g, y, a, b: (a / y, b / y),
+       branch_cut=lambda a, b: a == 0.0 and b < 0.0),  # atan2(-0.0, -1) = -pi, as IEEE says
+    Op("hypot", arity=2, value=math.hypot, partials=lambda g, y, a, b: (a / y, b / y),
        sympy=lambda a, b: sp.sqrt(a**2 + b**2), domain=(_ANY, _ANY), commutative=True),
     # --- hyperbolic ---
-    Op("sinh", arity=1, value=math.sinh, d=lambda g, y, x: (g("cosh", x),), sympy=sp.sinh,
+    Op("sinh", arity=1, value=math.sinh, partials=lambda g, y, x: (g("cosh", x),), sympy=sp.sinh,
        domain=(_ANY,)),
-    Op("cosh", arity=1, value=math.cosh, d=lambda g, y, x: (g("sinh", x),), sympy=sp.cosh,
+    Op("cosh", arity=1, value=math.cosh, partials=lambda g, y, x: (g("sinh", x),), sympy=sp.cosh,
        domain=(_ANY,)),
-    Op("tanh", arity=1, value=math.tanh, d=lambda g, y, x: (1.0 - y * y,), sympy=sp.tanh,
+    Op("tanh", arity=1, value=math.tanh, partials=lambda g, y, x: (1.0 - y * y,), sympy=sp.tanh,
        domain=(_ANY,)),
-    Op("asinh", arity=1, value=math.asinh, d=lambda g, y, x: (lambda v: v / g("hypot", x, 1.0),),
+    Op("asinh", arity=1, value=math.asinh, partials=lambda g, y, x: (lambda v: v / g("hypot", x, 1.0),),
        sympy=sp.asinh, domain=(_ANY,)),
     Op("acosh", arity=1, value=math.acosh,
-       d=lambda g, y, x: (lambda v: v / (g("sqrt", x - 1.0) * g("sqrt", x + 1.0)),),
+       partials=lambda g, y, x: (lambda v: v / (g("sqrt", x - 1.0) * g("sqrt", x + 1.0)),),
        sympy=sp.acosh, domain=((1.1, 3.0),)),
     Op("atanh", arity=1, value=math.atanh,
-       d=lambda g, y, x: (lambda v: v / ((1.0 - x) * (1.0 + x)),), sympy=sp.atanh, domain=(_UNIT,)),
+       partials=lambda g, y, x: (lambda v: v / ((1.0 - x) * (1.0 + x)),), sympy=sp.atanh, domain=(_UNIT,)),
     # --- piecewise: SymPy's conventions at the kinks ---
-    Op("abs", arity=1, value=math.fabs, d=lambda g, y, x: (g("sign", x),), sympy=sp.Abs,
+    Op("abs", arity=1, value=math.fabs, partials=lambda g, y, x: (g("sign", x),), sympy=sp.Abs,
        domain=(_ANY,), doc="abs'(0) = 0"),
-    Op("sign", arity=1, value=rm._sign, d=lambda g, y, x: (None,), sympy=sp.sign, domain=(_ANY,),
+    Op("sign", arity=1, value=rm._sign, partials=lambda g, y, x: (None,), sympy=sp.sign, domain=(_ANY,),
        doc="-1, 0 or 1; its derivative is 0"),
-    Op("relu", arity=1, value=rm._relu, d=lambda g, y, x: (g("sign", y),), sympy=_relu_sympy,
+    Op("relu", arity=1, value=rm._relu, partials=lambda g, y, x: (g("sign", y),), sympy=_relu_sympy,
        domain=(_ANY,), doc="max(x, 0); relu'(0) = 0"),
     Op("max", arity=2, value=rm._max,
-       d=lambda g, y, a, b: (_half_step(g, a, b), _half_step(g, b, a)), sympy=sp.Max,
+       partials=lambda g, y, a, b: (_half_step(g, a, b), _half_step(g, b, a)), sympy=sp.Max,
        domain=(_ANY, _ANY), commutative=True, doc="a tie splits the derivative 1/2 and 1/2"),
     Op("min", arity=2, value=rm._min,
-       d=lambda g, y, a, b: (_half_step(g, b, a), _half_step(g, a, b)), sympy=sp.Min,
+       partials=lambda g, y, a, b: (_half_step(g, b, a), _half_step(g, a, b)), sympy=sp.Min,
        domain=(_ANY, _ANY), commutative=True, doc="a tie splits the derivative 1/2 and 1/2"),
     # --- smooth activations and special functions ---
-    Op("sigmoid", arity=1, value=rm._sigmoid, d=lambda g, y, x: (y * g("sigmoid", -x),),
+    Op("sigmoid", arity=1, value=rm._sigmoid, partials=lambda g, y, x: (y * g("sigmoid", -x),),
        sympy=lambda x: 1 / (1 + sp.exp(-x)), domain=((-6.0, 6.0),),
        doc="1/(1+exp(-x)), without overflow; its derivative is sigmoid(x)*sigmoid(-x), "
            "since 1 - sigmoid(x) cancels where sigmoid(x) is near 1"),
-    Op("softplus", arity=1, value=rm._softplus, d=lambda g, y, x: (g("sigmoid", x),),
+    Op("softplus", arity=1, value=rm._softplus, partials=lambda g, y, x: (g("sigmoid", x),),
        sympy=lambda x: sp.log(1 + sp.exp(x)), domain=((-6.0, 6.0),),
        doc="log(1+exp(x)), without overflow"),
-    Op("erf", arity=1, value=math.erf, d=lambda g, y, x: (TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
+    Op("erf", arity=1, value=math.erf, partials=lambda g, y, x: (TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
        sympy=sp.erf, domain=(_ANY,)),
     Op("erfc", arity=1, value=math.erfc,
-       d=lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),), sympy=sp.erfc, domain=(_ANY,)),
+       partials=lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),), sympy=sp.erfc, domain=(_ANY,)),
     # --- reductions (numpy backend): on a scalar they are the identity ---
-    Op("sum", arity=1, value=lambda x: x, d=lambda g, y, x: (1.0,), sympy=lambda x: x,
+    Op("sum", arity=1, value=lambda x: x, partials=lambda g, y, x: (1.0,), sympy=lambda x: x,
        domain=(_ANY,), doc="the sum of every element (numpy backend)", reduction=True),
-    Op("mean", arity=1, value=lambda x: x, d=lambda g, y, x: (lambda v: v / g("size", x),),
+    Op("mean", arity=1, value=lambda x: x, partials=lambda g, y, x: (lambda v: v / g("size", x),),
        sympy=lambda x: x, domain=(_ANY,), doc="the mean of every element (numpy backend)",
        reduction=True),
     # --- internal: built by reverse mode over arrays, never written by users ---
-    Op("size", arity=1, value=lambda x: 1.0, d=lambda g, y, x: (None,), sympy=lambda x: sp.S.One,
+    Op("size", arity=1, value=lambda x: 1.0, partials=lambda g, y, x: (None,), sympy=lambda x: sp.S.One,
        domain=(_ANY,), language=False),
     # sum_to(d, x, like): an adjoint d, standing for an array of the shape of d
     # broadcast with like, summed down to the shape of x.  Its derivative rule is
     # the forward-mode one (tangents are summed alike); reverse mode never
     # differentiates through it, since it only appears in adjoints.
     Op("sum_to", arity=3, value=lambda d, x, like: d,
-       d=lambda g, y, d, x, like: (lambda v: g("sum_to", v, x, like), None, None),
+       partials=lambda g, y, d, x, like: (lambda v: g("sum_to", v, x, like), None, None),
        sympy=lambda d, x, like: d, domain=(_ANY, _ANY, _ANY), language=False,
        doc="an adjoint brought to the shape of x"),
     # broadcast(d, like): d given the shape of d and like broadcast together.  An
     # elementwise derivative that does not depend on every argument (a constant,
     # or one argument) still has the shape of all of them broadcast.
     Op("broadcast", arity=2, value=lambda d, like: d,
-       d=lambda g, y, d, like: (lambda v: g("broadcast", v, like), None), sympy=lambda d, like: d,
+       partials=lambda g, y, d, like: (lambda v: g("broadcast", v, like), None), sympy=lambda d, like: d,
        domain=(_ANY, _ANY), language=False,
        doc="a derivative given the arguments' broadcast shape"),
 ]

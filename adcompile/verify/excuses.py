@@ -50,7 +50,7 @@ def has_singular_step(outputs: list[Node], point: dict[str, float]) -> bool:
     for node in reachable(outputs):
         if node.kind == APPLY:
             args = [values[a.id] for a in node.args]
-            if node.op.cut is not None and node.op.cut(*args):
+            if node.op.branch_cut is not None and node.op.branch_cut(*args):
                 return True
             try:
                 local_derivatives(node, args, values[node.id])
