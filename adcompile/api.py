@@ -8,19 +8,15 @@ is the glue that reads the input again for it and names what to check.
 
 from __future__ import annotations
 
-import builtins
 from typing import Callable, Sequence
 
 import sympy as sp
 
-from adcompile.pipeline import TRACED, Built, Options, build, check_function_name
+from adcompile.pipeline import Built, Options, build, check_function_name
 from adcompile.errors import CompileError
-from adcompile.ir.graph import Graph
 from adcompile.module import CompiledModule, built_of
-from adcompile.frontend.program import Program
-from adcompile.frontend.text import parse
-from adcompile.frontend.sympy_in import from_sympy
-from adcompile.frontend.trace import default_name, describe, trace, tracing_graph
+from adcompile.frontend.reader import new_graph, read_program
+from adcompile.frontend.trace import default_name, describe
 from adcompile.verify import CheckReport, Subject, check_options, check_program
 
 
@@ -39,45 +35,6 @@ def make_options(name: str | None, args, wrt, backend: str = "math", format: boo
     return Options(name=name or "f", args=_names(args), wrt=_names(wrt), backend=backend,
                    format=format, source_file=source_file, hessian=hessian, jvp=jvp, hvp=hvp,
                    cli=cli)
-
-
-def read_program(expr, graph: Graph, source_file: str | None = None) -> tuple[Program, str]:
-    """Any supported input as a Program in ``graph``, plus its text for the header."""
-    if isinstance(expr, str):
-        return parse(expr, graph, source=source_file), expr
-    if isinstance(expr, sp.Basic) or (
-        isinstance(expr, (tuple, list)) and builtins.all(isinstance(e, sp.Basic) for e in expr)
-    ):
-        return from_sympy(expr, graph), str(expr)
-    if isinstance(expr, dict):
-        return _read_outputs(expr, graph), "; ".join(f"{k}: {v}" for k, v in expr.items())
-    if callable(expr):
-        return trace(expr, graph), TRACED + describe(expr)
-    raise CompileError(f"cannot compile a {type(expr).__name__}: give expression text, "
-                       "a SymPy expression or a Python function")
-
-
-def new_graph(expr, **flags) -> Graph:
-    """An empty ``Graph(**flags)`` to read ``expr`` into; for a Python function, one that traces."""
-    is_function = callable(expr) and not isinstance(expr, sp.Basic)  # as read_program decides
-    return tracing_graph(**flags) if is_function else Graph(**flags)
-
-
-def _read_outputs(exprs: dict, graph: Graph) -> Program:
-    """Several named outputs, each expression text, sharing one graph."""
-    outputs, names, variables, steps = [], [], {}, {}
-    for key, text in exprs.items():
-        if not isinstance(key, str) or not isinstance(text, str):
-            raise CompileError("give several outputs as a dict of name -> expression text")
-        program = parse(text, graph)
-        if len(program.outputs) != 1:
-            raise CompileError(f"output {key!r} must be a single expression")
-        outputs.append(program.outputs[0])
-        names.append(key)
-        variables.update(program.variables)
-        for step, node in program.steps.items():  # their names name the generated code's lines
-            steps.setdefault(step, node)
-    return Program(outputs, names, steps, variables)
 
 
 def build_module(expr, options: Options, progress: Callable | None = None) -> Built:

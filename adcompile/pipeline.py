@@ -16,8 +16,9 @@ from adcompile.codegen.backends import MODULE_NAMES as BACKEND_MODULES, get_back
 from adcompile.codegen.printer import ModuleSpec, generate
 from adcompile.errors import CompileError, visible
 from adcompile.ad.derivatives import Request, build_functions
-from adcompile.ir.graph import Graph, Node, reachable
+from adcompile.ir.graph import APPLY, Graph, Node, reachable
 from adcompile.codegen.names import is_reserved_word, natural_sorted, python_name
+from adcompile.frontend.reader import TRACED
 from adcompile.frontend.program import Program, normalize_name
 from adcompile.frontend.text import one_line_program, parse
 from adcompile.version import __version__
@@ -26,7 +27,6 @@ from adcompile.codegen.names import NameAllocator
 
 BLACK_MAX_LINES = 2000  # black runs by default only on modules up to this size
 HEADER_EXPRESSION_LIMIT = 2000  # longer expressions are not repeated in the header
-TRACED = "the Python function "  # how the text of a traced input begins
 STDIN = "<stdin>"  # the source name of standard input
 
 
@@ -210,7 +210,7 @@ def _check_backend(program: Program, backend, options: Options) -> bool:
     """Refuse ops the backend cannot print; say whether the output is reduced."""
     reduced = False
     for node in reachable(program.outputs):
-        if node.op is None:
+        if node.kind != APPLY:
             continue
         if not backend.can_print(node.op):
             raise CompileError(f"{node.op.name}() reduces an array, which needs "

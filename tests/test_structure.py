@@ -16,7 +16,7 @@ from adcompile.errors import ParseError
 from adcompile.frontend.language import FUNCTIONS, fold
 from adcompile.frontend.text import parse
 from adcompile.ir.graph import Graph
-from adcompile.ir.node import Node, TracingError
+from adcompile.ir.node import VAR, Node, TracingError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "adcompile"
@@ -170,7 +170,7 @@ def test_sympy_max_of_three_folds_as_the_language_does():
     (node,) = from_sympy(sympy.Max(x, y, z), graph).outputs
     inner = [a for a in node.args if a.opname == "max"]  # max is commutative: either order
     assert node.opname == "max" and len(inner) == 1
-    outer_var = [a for a in node.args if a.is_var]
+    outer_var = [a for a in node.args if a.kind == VAR]
     assert {v.value for v in (*inner[0].args, *outer_var)} == {"x", "y", "z"}
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from adcompile.ir.graph import VAR, Graph, Node, reachable, use_counts
+from adcompile.ir.graph import APPLY, VAR, Graph, Node, reachable, use_counts
 
 
 def _linear_maps(node: Node) -> list:
@@ -72,7 +72,7 @@ class _Hints:
 
     def note(self, node: Node, primal: Node) -> None:
         """``node`` is the derivative of ``primal``."""
-        if node.id < self.fresh_from or node.op is None:
+        if node.id < self.fresh_from or node.kind != APPLY:
             return
         entry = self.found.get(node.id)
         if entry is None:
@@ -123,7 +123,7 @@ def reverse(
         if on_step is not None and step % 4096 == 0:
             on_step(step, len(order))
         v = adjoint.get(node.id)
-        if v is None or node.op is None:
+        if v is None or node.kind != APPLY:
             continue
         hints.note(v, node)
         for arg, linear in zip(node.args, _linear_maps(node)):
@@ -155,7 +155,7 @@ def forward(
     hints = _Hints(prefix or "", len(graph.nodes))
     tangent: dict[int, Node] = {k: graph.lift(v) for k, v in tangents.items()}
     for node in order:
-        if node.op is None or not any(a.id in tangent for a in node.args):
+        if node.kind != APPLY or not any(a.id in tangent for a in node.args):
             continue
         total = None
         for arg, linear in zip(node.args, _linear_maps(node)):

@@ -171,7 +171,7 @@ class _Spelling:
 
     def _power(self, spelling: Power, node: Node, args: list[str]) -> tuple:
         exponent = node.args[1]
-        small = spelling.small_exponent(exponent.value if exponent.is_const else None)
+        small = spelling.small_exponent(exponent.value if exponent.kind == CONST else None)
         if small is None:
             return ("call", self.globals.ref(spelling.function), args)
         base = f"({args[0]})" if args[0].startswith("-") else args[0]

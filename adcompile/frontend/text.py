@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from adcompile.errors import ParseError, line_and_column
-from adcompile.ir.graph import APPLY, Graph, Node
+from adcompile.ir.graph import Graph, Node
 from adcompile.frontend.language import CONSTANTS, FUNCTIONS
 from adcompile.frontend.program import Program, normalize_name
 

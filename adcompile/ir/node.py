@@ -65,14 +65,6 @@ class Node:
         self.id = id_
 
     @property
-    def is_const(self) -> bool:
-        return self.kind == CONST
-
-    @property
-    def is_var(self) -> bool:
-        return self.kind == VAR
-
-    @property
     def opname(self) -> str:
         return self.op.name if self.op else ("const" if self.kind == CONST else "var")
 

@@ -19,7 +19,7 @@ here: it calls each op's own value rule (see ``graph.fold_constant``).
 
 from __future__ import annotations
 
-from adcompile.ir.node import CONST, Node
+from adcompile.ir.node import APPLY, CONST, Node
 
 
 def _is(node: Node, value: float) -> bool:
@@ -27,7 +27,7 @@ def _is(node: Node, value: float) -> bool:
 
 
 def _is_neg(node: Node) -> bool:
-    return node.op is not None and node.op.name == "neg"
+    return node.kind == APPLY and node.op.name == "neg"
 
 
 def _is_const(node: Node) -> bool:

@@ -16,7 +16,7 @@ import sys
 import sympy as sp
 
 from adcompile.ir.graph import reachable
-from adcompile.ir.node import CONST, VAR, Node
+from adcompile.ir.node import APPLY, CONST, VAR, Node
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -71,10 +71,10 @@ def _absorbed_steps(nodes: list[Node], outputs: list[Node]) -> set[int]:
     uses: dict[int, int] = {o.id: 1 for o in outputs}
     absorbable: dict[int, bool] = {}
     for node in nodes:
-        chain = _CHAINS.get(node.op.name) if node.op is not None else None
+        chain = _CHAINS.get(node.op.name) if node.kind == APPLY else None
         for position, arg in enumerate(node.args):
             uses[arg.id] = uses.get(arg.id, 0) + 1
-            inner = _CHAINS.get(arg.op.name) if arg.op is not None else None
+            inner = _CHAINS.get(arg.op.name) if arg.kind == APPLY else None
             absorbable[arg.id] = bool(chain and inner and inner[0] == chain[0] and position in chain[1])
     return {i for i, ok in absorbable.items() if ok and uses[i] == 1}
 
