@@ -159,8 +159,8 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
                  timeout: float | None = 120.0) -> CheckReport:
     """Compare an already compiled module with SymPy's reading of ``expr``:
     every function it has (value, gradient, Hessian, Jacobian, products).
-    ``expr`` is read again with nothing folded or rewritten for the reference."""
-    check_options(points, seed, timeout)
+    ``expr`` is read again with nothing folded or rewritten for the reference;
+    ``check_program`` checks the options."""
     built = built_of(module)
     iface, options = built.interface, built.options
     raw = new_graph(expr, fold=False, algebra=False)

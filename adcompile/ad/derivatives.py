@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adcompile.ad.modes import NameHints, forward, reverse
-from adcompile.codegen.printer import FunctionSpec
+from adcompile.codegen.printer import FunctionSpec, leaves
 from adcompile.ir.graph import Graph, Node, reachable
 
 
@@ -85,11 +85,11 @@ def _spec(request: Request, name: str, params: tuple[Node, ...], returns, doc: s
         passes = tuple((comment, _broadcast_all(request.graph, part, request.params))
                        for comment, part in passes[:-1]) + passes[-1:]
     if not passes:
-        return FunctionSpec(name, list(params), returns, doc, passes=[(None, _flatten(returns))],
+        return FunctionSpec(name, list(params), returns, doc, passes=[(None, leaves(returns))],
                             **kwargs)
     body = [(FORWARD_PASS, list(request.outputs))]
-    body += [(comment, _flatten(part)) for comment, part in passes[:-1]]
-    body.append((passes[-1][0], _flatten(returns[1:])))
+    body += [(comment, leaves(part)) for comment, part in passes[:-1]]
+    body.append((passes[-1][0], leaves(returns[1:])))
     return FunctionSpec(name, list(params), returns, doc, passes=body, **kwargs)
 
 
@@ -97,27 +97,21 @@ def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
     """Elementwise derivatives (numpy, no reduction) in the broadcast shape of all the
     parameters: each entry that does not depend on every parameter (a constant, or
     ``w`` for d/dx of ``x*w``) is broadcast against the parameters it misses."""
-    leaves = [graph.lift(x) for x in _flatten(structure)]
+    entries = [graph.lift(x) for x in leaves(structure)]
     bit = {p.id: 1 << k for k, p in enumerate(params)}
     depends: dict[int, int] = {}
-    for node in reachable(leaves):
+    for node in reachable(entries):
         depends[node.id] = bit.get(node.id, 0)
         for arg in node.args:
             depends[node.id] |= depends[arg.id]
     widened = {}
-    for leaf in leaves:
+    for leaf in entries:
         node = leaf
         for param in params:
             if not depends[leaf.id] & bit[param.id]:
                 node = graph("broadcast", node, param)
         widened[leaf.id] = node
     return _rebuild(structure, lambda x: widened[graph.lift(x).id])
-
-
-def _flatten(structure) -> list:
-    if isinstance(structure, tuple):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    return [structure]
 
 
 def _rebuild(structure, leaf_map):

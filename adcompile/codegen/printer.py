@@ -59,7 +59,7 @@ class ModuleSpec:
     taken: set[str] = field(default_factory=set)  # further names to avoid
 
 
-def _leaves(structure) -> list:
+def leaves(structure) -> list:
     """The nodes and numbers of a nested tuple, left to right (depth <= 3)."""
     out, stack = [], [structure]
     while stack:
@@ -72,7 +72,7 @@ def _leaves(structure) -> list:
 
 
 def _returned_nodes(fn: FunctionSpec) -> list[Node]:
-    return [x for x in _leaves(fn.returns) if isinstance(x, Node)]
+    return [x for x in leaves(fn.returns) if isinstance(x, Node)]
 
 
 def float_literal(value: float) -> str:

@@ -28,6 +28,7 @@ import functools
 import inspect
 import numbers
 import os
+import traceback
 from typing import Callable
 
 from adcompile.codegen.backends import NUMPY
@@ -172,19 +173,13 @@ def _call(fn: Callable, args: list[Node], kwargs: dict[str, Node]):
 
 def _where(exc: BaseException) -> str:
     """`` (at FILE:LINE, in NAME)``: the innermost frame outside adcompile and NumPy."""
-    frames = [(tb.tb_frame.f_code, tb.tb_lineno) for tb in _walk(exc.__traceback__)]
+    frames = [(frame.f_code, line) for frame, line in traceback.walk_tb(exc.__traceback__)]
     for code, line in reversed(frames):
         path = os.path.abspath(code.co_filename)
         if path.startswith(_PACKAGE_DIR + os.sep) or f"{os.sep}numpy{os.sep}" in path:
             continue
         return visible(f" (at {code.co_filename}:{line}, in {code.co_name})")
     return ""
-
-
-def _walk(tb):
-    while tb is not None:
-        yield tb
-        tb = tb.tb_next
 
 
 # --- NumPy on traced values: NumPy hands the call to TracedNode, which asks here ---

@@ -31,7 +31,7 @@ def local_derivatives(node: Node, args: list[float], value: float, ieee: bool = 
             out.append(0.0)
         else:
             local = entry(g.const(1.0)) if callable(entry) else g.lift(entry)
-            out.append(evaluate_ieee([local])[local.id] if ieee else evaluate([local])[local.id])
+            out.append(evaluate([local], apply=ieee_value if ieee else None)[local.id])
     return out
 
 
