@@ -14,7 +14,7 @@ import sympy as sp
 
 from adcompile.pipeline import Built, Options, build, check_function_name
 from adcompile.errors import CompileError
-from adcompile.module import CompiledModule, built_of
+from adcompile.compiled_module import CompiledModule, built_of
 from adcompile.frontend.reader import new_graph, read_program
 from adcompile.frontend.trace import default_name, describe
 from adcompile.verify import CheckReport, Subject, check_options, check_program

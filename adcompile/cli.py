@@ -26,7 +26,7 @@ from adcompile.codegen.backends import BACKENDS
 from adcompile.errors import AdcompileError, CompileError
 from adcompile.fileio import check_writable, write_atomic
 from adcompile.frontend.language import describe_language
-from adcompile.module import CompiledModule
+from adcompile.compiled_module import CompiledModule
 from adcompile.progress import Progress
 
 SUBCOMMANDS = ("compile", "check", "explain", "graph")
@@ -264,7 +264,7 @@ def _passes(ns):
 
 
 def run_explain(argv: list[str]) -> int:
-    from adcompile.explain.tables import render, to_json
+    from adcompile.explain.render import render, to_json
 
     ns = explain_parser().parse_args(argv)
     if ns.at is None:

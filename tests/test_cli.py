@@ -11,7 +11,7 @@ import pytest
 
 import adcompile
 from adcompile.cli import main
-from adcompile.module import load_source
+from adcompile.compiled_module import load_source
 
 LOSS = "(w*x + b - y)**2"
 

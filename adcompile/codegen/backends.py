@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Mapping
 
@@ -47,6 +47,9 @@ NUMPY_SPELLINGS: Mapping[str, Spelling] = {
 }
 
 
+CONSTANT_NAMES: Mapping[str, str] = {"inf": "inf", "nan": "nan", "pi": "pi"}
+
+
 @dataclass(frozen=True)
 class Backend:
     name: str
@@ -55,6 +58,8 @@ class Backend:
     runtime_name: str  # the module the helpers' source is copied from
     spellings: Mapping[str, Spelling]  # op name -> spelling, where not Call(op name)
     arrays: bool  # works on arrays, elementwise (numpy), not on one point at a time (math)
+    # what the backend's module calls inf, nan and pi (``math.inf``, ``np.inf``)
+    constant_names: Mapping[str, str] = field(default_factory=lambda: dict(CONSTANT_NAMES), hash=False)
 
     @property
     def augmented_assign(self) -> bool:
@@ -89,14 +94,17 @@ class Backend:
         return lines
 
     def constant(self, value: float) -> str | None:
-        """The module-level name for inf, nan and pi, or None for a plain literal."""
+        """The module-level name for inf, nan or pi (``CONSTANT_NAMES`` by default), or None
+        for a plain literal."""
         if math.isinf(value):
-            return "inf"
-        if math.isnan(value):
-            return "nan"
-        if value == math.pi:
-            return "pi"
-        return None
+            key = "inf"
+        elif math.isnan(value):
+            key = "nan"
+        elif value == math.pi:
+            key = "pi"
+        else:
+            return None
+        return self.constant_names[key]
 
 
 MATH = Backend("math", "math", None, "adcompile.runtime.math_backend", MATH_SPELLINGS,

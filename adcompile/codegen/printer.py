@@ -17,6 +17,7 @@ black's layout itself, so running black on the output changes nothing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,26 @@ class _Globals:
             lines += [one] if len(one) <= LINE else layout_collection(head + "(", items, "", ")", False)
         return lines
 
+    def reserve_for(self, node: Node) -> None:
+        """Name the globals the node's spelling refers to: its function or helper,
+        or its constant (inf, nan, pi)."""
+        if node.kind == CONST:
+            special = self.backend.constant(node.value)
+            if special is not None:
+                self.ref(special)
+            return
+        if node.kind != APPLY:
+            return
+        spelling = self.backend.spelling(node.op)
+        if isinstance(spelling, Helper):
+            self.helper(spelling.name)
+        elif isinstance(spelling, Call):
+            self.ref(spelling.function)
+        elif isinstance(spelling, Power):
+            exponent = node.args[1]
+            if spelling.small_exponent(exponent.value if exponent.kind == CONST else None) is None:
+                self.ref(spelling.function)
+
     def helper_lines(self) -> list[str]:
         """Each helper's source, renamed to its global name, two blank lines before it."""
         lines = []
@@ -126,13 +147,6 @@ class _Globals:
             source = self.backend.helper_source(helper).rstrip("\n")
             lines += ["", ""] + source.replace(f"def {helper}(", f"def {alias}(", 1).split("\n")
         return lines
-
-
-class _AnyName(dict):
-    """Stands in for the name table while only global references are wanted."""
-
-    def __getitem__(self, key):
-        return "_"
 
 
 class _Spelling:
@@ -150,7 +164,7 @@ class _Spelling:
         special = self.backend.constant(node.value)
         if special is None:
             return float_literal(node.value)
-        sign = "-" if special == "inf" and node.value < 0 else ""
+        sign = "-" if node.value == -math.inf else ""
         return sign + self.globals.ref(special)
 
     def expression(self, node: Node) -> tuple:
@@ -198,16 +212,12 @@ class _Spelling:
 def _reserve_globals(globals_: _Globals, nodes: list[Node], functions: list[FunctionSpec]) -> None:
     """Name every global the nodes refer to before any node is named, so a
     global keeps its own name (``sin``) and a node gives way (``sin_1``)."""
-    refs = _Spelling(globals_, NodeNames(_AnyName()))
     for node in nodes:
-        if node.kind == APPLY:
-            refs.expression(node)
-        elif node.kind == CONST:
-            refs.operand(node)
+        for operand in (*node.args, node):
+            globals_.reserve_for(operand)
     for fn in functions:
         for leaf in _returned_nodes(fn):
-            if leaf.kind == CONST:
-                refs.operand(leaf)
+            globals_.reserve_for(leaf)
 
 
 def _use_counts(nodes: list[Node], functions: list[FunctionSpec]) -> dict[int, int]:

@@ -17,7 +17,7 @@ import textwrap
 from adcompile.errors import CompileError
 from adcompile.explain.passes import SINGULAR_NOTE, Passes, names_of
 from adcompile.ir.graph import APPLY, CONST, Node, reachable
-from adcompile.explain.tables import number
+from adcompile.explain.render import number
 
 MAX_NODES = 200
 INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew "

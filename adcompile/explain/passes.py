@@ -7,7 +7,7 @@ of its contributions, each contribution the consumer's adjoint times one local
 derivative.  Local derivatives come from each op's own rule in ``ops.py``,
 evaluated on constants, so there is no second copy of any derivative here.
 
-``tables.py`` prints the result (text, Markdown or JSON); the final gradient
+``render.py`` prints the result (text, Markdown or JSON); the final gradient
 has a central finite-difference column beside it, as the seed checks its own
 numbers.
 """

@@ -1,6 +1,6 @@
 """The differential check against SymPy; ``check_program`` is its entry point.
 
-``check.py`` runs it, ``quantities.py`` lists what is compared, ``reference.py``
+``check.py`` runs it, ``plan.py`` lists what is compared, ``reference.py``
 evaluates SymPy's numbers, ``compare.py`` compares them at random points,
 ``excuses.py`` says where doubles cannot be expected to agree, ``deep.py`` runs
 SymPy on a deep stack within a time limit, ``report.py`` holds and prints the

@@ -3,7 +3,7 @@
 The reference is built independently of the code generator: the input is
 read again into a graph with no simplification (the caller's job: the
 ``Program`` given here), converted to SymPy, and differentiated with
-``sympy.diff`` (``quantities.py`` lists what is compared: every number each
+``sympy.diff`` (``plan.py`` lists what is compared: every number each
 generated function returns).  Reference values are computed with mpmath at 40
 significant digits, at exactly the doubles the generated code is called with
 (``reference.py``), and compared at random points (``compare.py``), with
@@ -30,7 +30,7 @@ from adcompile.frontend.program import Program
 from adcompile.verify.compare import compare
 from adcompile.verify.deep import run_deep
 from adcompile.verify.excuses import excuse, overflows
-from adcompile.verify.quantities import Plan, call_all, plan
+from adcompile.verify.plan import Plan, call_all, plan
 from adcompile.verify.reference import Reference
 from adcompile.verify.report import CheckReport, nothing_compared, reference_failed
 from adcompile.verify.sympy_out import symbol, to_sympy

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from typing import Callable
 
 from adcompile.verify.reference import Reference
@@ -34,6 +35,16 @@ _RANGES = ((-2.5, 2.5), (0.05, 2.5), (-1.0, 1.0))
 
 Ours = Callable[[list[float]], list[float]]  # the generated code's quantities at a point
 Excuse = Callable[[dict], "str | None"]  # why the code may fail at a point: "range", "singular"
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """One point in the domain and SymPy's quantities there and a hair away."""
+
+    point: list[float]
+    at: dict[str, float]  # the point by argument name, for the report
+    expected: list  # the reference's quantities (None where undefined)
+    nearby: list  # the reference's quantities at a slightly perturbed point
 
 
 def sample_point(rng: random.Random, n: int) -> list[float]:
@@ -83,14 +94,15 @@ def compare(
             continue
         report.points += 1
         nearby = reference.evaluate(_perturb(rng, point))
-        _compare_at(report, reference, ours, excuse, point, at, expected, nearby)
+        _compare_at(report, reference, ours, excuse, _Sample(point, at, expected, nearby))
     return report
 
 
 def _compare_at(report: CheckReport, reference: Reference, ours: Ours, excuse: Excuse,
-                point: list[float], at: dict, expected: list, nearby: list) -> None:
+                sample: _Sample) -> None:
     """Compare every quantity at one point in the domain (already counted as compared),
     or take the point back as skipped, or record that the code raised there."""
+    point, at, expected, nearby = sample.point, sample.at, sample.expected, sample.nearby
     try:
         got = ours(point)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
