@@ -12,7 +12,8 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from adcompile.pipeline import Built, Options, build, check_function_name
+from adcompile.interface import Options, normalize_layouts, normalize_shapes
+from adcompile.pipeline import Built, build, check_function_name
 from adcompile.errors import CompileError
 from adcompile.compiled_module import CompiledModule, built_of
 from adcompile.frontend.reader import new_graph, read_program
@@ -30,16 +31,20 @@ def _names(value: str | Sequence[str] | None) -> list[str] | None:
 
 def make_options(name: str | None, args, wrt, backend: str = "math", format: bool | None = None,
                  source_file: str | None = None, hessian: bool = False, jvp: bool = False,
-                 hvp: bool = False, cli: bool = False) -> Options:
+                 hvp: bool = False, cli: bool = False, shapes: dict | None = None,
+                 jacobian: str = "dense") -> Options:
     """The options of one call; ``cli`` says messages should name the --flags."""
-    return Options(name=name or "f", args=_names(args), wrt=_names(wrt), backend=backend,
-                   format=format, source_file=source_file, hessian=hessian, jvp=jvp, hvp=hvp,
-                   cli=cli)
+    options = Options(name=name or "f", args=_names(args), wrt=_names(wrt), backend=backend,
+                      format=format, source_file=source_file, hessian=hessian, jvp=jvp, hvp=hvp,
+                      cli=cli)
+    options.shapes = normalize_shapes(shapes, options)
+    options.hessian, options.jacobian = normalize_layouts(hessian, jacobian, options)
+    return options
 
 
 def build_module(expr, options: Options, progress: Callable | None = None) -> Built:
     graph = new_graph(expr)
-    program, text = read_program(expr, graph, options.source_file)
+    program, text = read_program(expr, graph, options.source_file, options.shapes)
     return build(program, graph, text, options, progress)
 
 
@@ -52,9 +57,11 @@ def compile(
     backend: str = "math",
     format: bool | None = None,
     check: bool = False,
-    hessian: bool = False,
+    hessian: bool | str = False,
     jvp: bool = False,
     hvp: bool = False,
+    shapes: dict | None = None,
+    jacobian: str = "dense",
 ) -> CompiledModule:
     """Compile ``expr`` into a module with ``NAME`` and ``grad_NAME``.
 
@@ -77,7 +84,8 @@ def compile(
     """
     if name is None and callable(expr) and not isinstance(expr, sp.Basic):
         name = _function_name(expr)
-    options = make_options(name, args, wrt, backend, format, hessian=hessian, jvp=jvp, hvp=hvp)
+    options = make_options(name, args, wrt, backend, format, hessian=hessian, jvp=jvp, hvp=hvp,
+                           shapes=shapes, jacobian=jacobian)
     module = CompiledModule(build_module(expr, options))
     if check:
         report = check_module(expr, module)
@@ -98,7 +106,8 @@ def _function_name(fn: Callable) -> str:
         return "f"
 
 
-def gradient(fn: Callable | None = None, *, name: str | None = None) -> Callable:
+def gradient(fn: Callable | None = None, *, name: str | None = None,
+             shapes: dict | None = None) -> Callable:
     """Decorator: compile the Python function ``fn`` and return its ``grad_`` function.
 
     Use it as ``@adcompile.gradient`` or ``@adcompile.gradient(name="g")``; the
@@ -107,8 +116,8 @@ def gradient(fn: Callable | None = None, *, name: str | None = None) -> Callable
     ``.module`` attribute is the whole compiled module.
     """
     if fn is None:
-        return lambda function: gradient(function, name=name)
-    module = compile(fn, name=name)
+        return lambda function: gradient(function, name=name, shapes=shapes)
+    module = compile(fn, name=name, shapes=shapes)
     if hasattr(module, "OUTPUTS"):
         raise CompileError(f"{describe(fn)} returns {len(module.OUTPUTS)} values, so it has a "
                            "Jacobian, not a gradient: use adcompile.compile(fn) and its "
@@ -126,11 +135,13 @@ def check(
     wrt: str | Sequence[str] | None = None,
     points: int = 20,
     seed: int = 0,
-    hessian: bool = False,
+    hessian: bool | str = False,
     jvp: bool = False,
     hvp: bool = False,
     backend: str = "math",
     timeout: float | None = 120.0,
+    shapes: dict | None = None,
+    jacobian: str = "dense",
 ) -> CheckReport:
     """Compile ``expr`` and compare every function it gets with SymPy: the value and
     gradient, and the Hessian, products or Jacobian when asked for (or, for
@@ -150,7 +161,8 @@ def check(
     greater than 0 (else ``CompileError``, a ``ValueError``).
     """
     check_options(points, seed, timeout)
-    options = make_options(None, args, wrt, backend, hessian=hessian, jvp=jvp, hvp=hvp)
+    options = make_options(None, args, wrt, backend, hessian=hessian, jvp=jvp, hvp=hvp,
+                           shapes=shapes, jacobian=jacobian)
     module = CompiledModule(build_module(expr, options))
     return check_module(expr, module, points=points, seed=seed, timeout=timeout)
 
@@ -164,7 +176,9 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
     built = built_of(module)
     iface, options = built.interface, built.options
     raw = new_graph(expr, fold=False, algebra=False)
-    program, text = read_program(expr, raw, options.source_file)
+    program, text = read_program(expr, raw, options.source_file, options.shapes)
     subject = Subject(module, module.name, iface.args, iface.wrt,
-                      hessian=options.hessian, jvp=options.jvp, hvp=options.hvp)
+                      hessian=bool(options.hessian), jvp=options.jvp, hvp=options.hvp,
+                      shapes=iface.shapes, sparse_hessian=options.hessian == "sparse",
+                      sparse_jacobian=options.jacobian == "sparse")
     return check_program(program, text, subject, points=points, seed=seed, timeout=timeout)

@@ -86,6 +86,30 @@ def _whole_number(low: int | None = None, high: int | None = None) -> Callable[[
     return whole_number
 
 
+def _shape(text: str) -> tuple[str, tuple[int, ...]]:
+    """An argparse type: ``x=10`` or ``W=16x4``, an argument's static shape."""
+    name, eq, dims = text.partition("=")
+    try:
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not eq or not name.strip().isidentifier() or not shape or min(shape) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=N or NAME=RxC with whole numbers >= 1 (x=10, W=16x4), not {text!r}")
+    return name.strip(), shape
+
+
+def _layout(flag: str) -> Callable[[str], str]:
+    """An argparse type: ``dense`` or ``sparse``."""
+
+    def layout(text: str) -> str:
+        if text not in ("dense", "sparse"):
+            raise argparse.ArgumentTypeError(f"{flag} takes dense or sparse, not {text!r}")
+        return text
+
+    return layout
+
+
 def _seconds(text: str) -> float:
     """An argparse type: a time limit in seconds, greater than 0; ``inf`` is no limit."""
     try:
@@ -135,7 +159,13 @@ def _add_more(p: argparse.ArgumentParser) -> None:
     more = p.add_argument_group("more functions (a program ending in a tuple, r1, r2, "
                                 "also gets jacobian_NAME and vjp_NAME)")
     more.add_argument("--hessian", action="store_true",
-                      help="add hessian_NAME(*ARGS) -> (value, gradient, H), H over WRT")
+                      help="add hessian_NAME(*ARGS) -> (value, gradient, H), H over the WRT "
+                           "scalars; --hessian=sparse gives H as (rows, cols, values), the "
+                           "entries not structurally zero, both triangles")
+    more.add_argument("--hessian-layout", type=_layout("--hessian"), default=None,
+                      help=argparse.SUPPRESS)  # --hessian=sparse, split off by parse_command
+    more.add_argument("--jacobian", default="dense", type=_layout("--jacobian"), metavar="sparse",
+                      help="--jacobian=sparse: jacobian_NAME gives J as (rows, cols, values)")
     more.add_argument("--jvp", action="store_true",
                       help="add jvp_NAME(*ARGS, *V) -> (value, derivative along V), forward mode")
     more.add_argument("--hvp", action="store_true",
@@ -148,6 +178,10 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
                         "may list names the expression does not use")
     p.add_argument("--wrt", metavar="A,B,...",
                    help="the arguments to differentiate, in gradient order (default: all of --args)")
+    p.add_argument("--shape", metavar="NAME=N", type=_shape, action="append", default=[],
+                   help="make NAME an array argument of static shape N (x=10) or RxC (W=16x4): "
+                        "the functions take it as one parameter and return its derivative in "
+                        "its shape; repeat for each array")
 
 
 def compile_parser() -> argparse.ArgumentParser:
@@ -292,13 +326,33 @@ def run_graph(argv: list[str]) -> int:
     return 0
 
 
+def parse_command(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser.parse_args``, reading ``--hessian=LAYOUT`` (a plain ``--hessian`` takes no
+    value, so that ``--hessian EXPR`` still means what it always has)."""
+    argv = [f"--hessian-layout={a.split('=', 1)[1]}" if a.startswith("--hessian=") else a
+            for a in argv]
+    ns = parser.parse_args(argv)
+    if ns.hessian_layout is not None:
+        ns.hessian = "sparse" if ns.hessian_layout == "sparse" else True
+    return ns
+
+
+def _shapes(ns: argparse.Namespace) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    for name, shape in ns.shape:
+        if shapes.setdefault(name, shape) != shape:
+            raise CompileError(f"--shape gives {name} two shapes, {shapes[name]} and {shape}")
+    return shapes
+
+
 def run_compile(argv: list[str]) -> int:
-    ns = compile_parser().parse_args(argv)
+    ns = parse_command(compile_parser(), argv)
     if ns.output:
         check_writable(ns.output)
     text, source = read_input(ns)
     options = make_options(ns.name, ns.args, ns.wrt, backend=ns.backend, format=ns.format,
-                           source_file=source, hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True)
+                           source_file=source, hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True,
+                           shapes=_shapes(ns), jacobian=ns.jacobian)
     progress = None if ns.quiet else Progress()
     try:
         module = CompiledModule(build_module(text, options, progress))
@@ -325,10 +379,11 @@ def run_compile(argv: list[str]) -> int:
 
 
 def run_check(argv: list[str]) -> int:
-    ns = check_parser().parse_args(argv)
+    ns = parse_command(check_parser(), argv)
     text, source = read_input(ns)
     options = make_options(None, ns.args, ns.wrt, backend=ns.backend, source_file=source,
-                           hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True)
+                           hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True,
+                           shapes=_shapes(ns), jacobian=ns.jacobian)
     module = CompiledModule(build_module(text, options))
     report = check_module(text, module, points=ns.points, seed=ns.seed, timeout=ns.timeout)
     print(report)

@@ -8,56 +8,31 @@ functions; the CLI and the Python API are both thin shells over it.
 from __future__ import annotations
 
 import shlex
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
 from adcompile.codegen.backends import MODULE_NAMES as BACKEND_MODULES, get_backend
-from adcompile.codegen.printer import ModuleSpec, generate
+from adcompile.codegen.printer import ArrayParam, ModuleSpec, generate
 from adcompile.errors import CompileError, visible
 from adcompile.ad.derivatives import Request, build_functions
 from adcompile.ir.graph import APPLY, Graph, Node, reachable
-from adcompile.codegen.names import is_reserved_word, natural_sorted, python_name
+from adcompile.codegen.names import NameAllocator, is_reserved_word, python_name
 from adcompile.frontend.reader import TRACED
-from adcompile.frontend.program import Program, normalize_name
+from adcompile.frontend.program import Program, element_indices
 from adcompile.frontend.text import one_line_program, parse
+from adcompile.interface import (
+    Interface,
+    Options,
+    check_identifier,
+    element_nodes,
+    element_python_name,
+    resolve_interface,
+)
 from adcompile.version import __version__
-
-from adcompile.codegen.names import NameAllocator
 
 BLACK_MAX_LINES = 2000  # black runs by default only on modules up to this size
 HEADER_EXPRESSION_LIMIT = 2000  # longer expressions are not repeated in the header
 STDIN = "<stdin>"  # the source name of standard input
-
-
-@dataclass
-class Options:
-    name: str = "f"
-    args: list[str] | None = None
-    wrt: list[str] | None = None
-    backend: str = "math"
-    format: bool | None = None  # None: black when the module is small enough
-    hessian: bool = False
-    jvp: bool = False
-    hvp: bool = False
-    source_file: str | None = None  # where the text came from, for the header
-    cli: bool = False  # from the command line: messages name --flags, else keyword=
-
-    def spelled(self, option: str, value: str | None = None) -> str:
-        """How the user wrote an option: ``--wrt 'y'`` on the command line, ``wrt='y'`` in Python."""
-        if value is None:
-            return f"--{option}" if self.cli else f"{option}="
-        return f"--{option} {shlex.quote(value)}" if self.cli else f"{option}={value!r}"
-
-
-@dataclass
-class Interface:
-    """The generated module's signature: argument and gradient names."""
-
-    args: list[str]  # the user's names, in signature order
-    python_args: list[str]  # the same, as Python identifiers
-    wrt: list[str]
-    python_wrt: list[str]
 
 
 @dataclass
@@ -79,70 +54,11 @@ class Built:
         return "\n".join("# " + h if h else "#" for h in self.header(output)) + "\n" + self.body
 
 
-def _check_identifier(name: str, option: str, options: Options) -> str:
-    normal = normalize_name(name.strip())
-    if not normal.isidentifier():
-        raise CompileError(f"{options.spelled(option)} lists {name!r}, which is not a valid name")
-    return normal
-
-
-def resolve_interface(program: Program, options: Options) -> Interface:
-    used = list(program.variables)
-    if options.args is None:
-        args = program.signature if program.signature is not None else natural_sorted(used)
-    else:
-        flag = options.spelled("args")
-        args = [_check_identifier(a, "args", options) for a in options.args]
-        counts = Counter(args)
-        duplicates = sorted(a for a, n in counts.items() if n > 1)
-        if duplicates:
-            raise CompileError(f"{flag} lists {', '.join(duplicates)} more than once")
-        missing = [v for v in natural_sorted(used) if v not in counts]
-        if missing:
-            raise CompileError(f"the expression uses {', '.join(missing)}, which {flag} does not list")
-        steps = [a for a in args if a in program.steps]
-        if steps:
-            raise CompileError(f"{flag} lists {', '.join(steps)}, which the program assigns")
-    python_args = _python_names(args)
-    if options.wrt is None:
-        wrt = list(args)
-    else:
-        wrt = _resolve_wrt(options, args, python_args)
-    python_of = dict(zip(args, python_args))
-    return Interface(args, python_args, wrt, [python_of[w] for w in wrt])
-
-
-def _resolve_wrt(options: Options, args: list[str], python_args: list[str]) -> list[str]:
-    by_python = dict(zip(python_args, args))
-    arg_set = set(args)
-    if not options.wrt:
-        raise CompileError(f"{options.spelled('wrt')} names no argument; name at least one, or "
-                           "leave it out to differentiate with respect to every argument")
-    wrt, seen = [], set()
-    for w in options.wrt:
-        name = _check_identifier(w, "wrt", options)
-        name = by_python.get(name, name)
-        if name not in arg_set:
-            shown = ", ".join(args[:20]) + (", ..." if len(args) > 20 else "")
-            raise CompileError(f"{options.spelled('wrt')} names {w!r}, which is not an argument "
-                               f"(the arguments are {shown or 'none'})")
-        if name in seen:
-            raise CompileError(f"{options.spelled('wrt')} lists {w!r} more than once")
-        wrt.append(name)
-        seen.add(name)
-    return wrt
-
-
-def _python_names(args: list[str]) -> list[str]:
-    """Keep every valid name as it is; give keywords trailing underscores."""
-    alloc = NameAllocator(a for a in args if not is_reserved_word(a))
-    return [alloc.take_with_underscores(a) if is_reserved_word(a) else a for a in args]
-
-
 # module-level names a generated function must not take (nor a dunder, __name__ ...):
 # the module's constants and the modules its helpers refer to by name
 MODULE_NAMES = BACKEND_MODULES + ("ARGS", "WRT", "OUTPUTS", "HESSIAN_NONZERO",
-                                  "JACOBIAN_NONZERO")
+                                  "JACOBIAN_NONZERO", "HESSIAN_ROWS", "HESSIAN_COLS",
+                                  "JACOBIAN_ROWS", "JACOBIAN_COLS")
 
 
 def check_function_name(name: str, options: Options | None = None) -> str:
@@ -153,7 +69,7 @@ def check_function_name(name: str, options: Options | None = None) -> str:
     """
     options = options or Options()
     shown = options.spelled("name", name)
-    normal = _check_identifier(name, "name", options)
+    normal = check_identifier(name, "name", options)
     if is_reserved_word(normal) or python_name(normal) != normal:
         raise CompileError(f"{shown} is a Python keyword; choose another name")
     if normal in MODULE_NAMES or (normal.startswith("__") and normal.endswith("__")):
@@ -180,13 +96,17 @@ def build(
                            f"{len(program.outputs)} (use the Jacobian functions)")
     reduced = _check_backend(program, backend, options)
     params = _Parameters(graph, iface)
-    direction = params.extra("v_", iface.python_wrt) if options.jvp or options.hvp else []
+    direction = (params.extra("v_", iface.python_wrt, params.wrt_shapes)
+                 if options.jvp or options.hvp else [])
     output_names = _output_names(program)
     cotangents = params.extra("c_", output_names) if several else []
-    request = Request(name, graph, tuple(program.outputs), tuple(params.args), tuple(params.wrt),
-                      options.hessian, options.jvp, options.hvp, reduced=reduced,
+    request = Request(name, graph, tuple(program.outputs), _flat(params.args), _flat(params.wrt),
+                      bool(options.hessian), options.jvp, options.hvp, reduced=reduced,
                       elementwise=backend.arrays and not reduced,
-                      direction=tuple(direction), cotangents=tuple(cotangents))
+                      direction=tuple(direction), cotangents=tuple(cotangents),
+                      arrays=tuple(params.arrays), wrt_shapes=params.wrt_shapes,
+                      sparse_hessian=options.hessian == "sparse",
+                      sparse_jacobian=options.jacobian == "sparse")
     derivatives = build_functions(request, progress)
     constants = [("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))]
     if several:
@@ -220,6 +140,10 @@ def _check_backend(program: Program, backend, options: Options) -> bool:
     return reduced
 
 
+def _flat(groups: list[list[Node]]) -> tuple[Node, ...]:
+    return tuple(node for group in groups for node in group)
+
+
 def _output_names(program: Program) -> list[str]:
     names = [n if n is not None else f"out{k}" for k, n in enumerate(program.output_names)]
     return [python_name(n) for n in names]
@@ -227,28 +151,51 @@ def _output_names(program: Program) -> list[str]:
 
 class _Parameters:
     """The generated functions' parameters as variable nodes, and their Python names:
-    the ARGS, then any extra parameters (directions ``v_x``, cotangents ``c_r1``)."""
+    the ARGS, then any extra parameters (directions ``v_x``, cotangents ``c_r1``).
+
+    An array parameter is one name in the signature (``x``) and an ``ArrayParam``
+    whose elements are variable nodes named ``x_0``, ``x_1``, ... in the code."""
 
     def __init__(self, graph: Graph, iface: Interface):
         self.graph = graph
-        self.args = [graph.var(a) for a in iface.args]
-        self.wrt = [graph.var(w) for w in iface.wrt]
-        self.names = dict(zip((n.id for n in self.args), iface.python_args))
+        self.names: dict[int, str] = {}
         self.alloc = NameAllocator(iface.python_args)
+        self.arrays: list[ArrayParam] = []
+        self.args = self._group(iface.args, iface.python_args, iface.shapes)
+        by_arg = dict(zip(iface.args, self.args))
+        self.wrt = [by_arg[w] for w in iface.wrt]
+        self.wrt_shapes = tuple(iface.shapes.get(w) for w in iface.wrt)
 
-    def extra(self, prefix: str, names: list[str]) -> list[Node]:
+    def _group(self, names: list[str], pythons: list[str], shapes: dict) -> list[list[Node]]:
+        groups = []
+        for name, python in zip(names, pythons):
+            shape = shapes.get(name)
+            groups.append(self._name(python, shape, element_nodes(self.graph, name, shape)))
+        return groups
+
+    def _name(self, python: str, shape, nodes: list[Node]) -> list[Node]:
+        """Name a parameter's nodes: the scalar itself, or each element (``x_0``) of an
+        array, which becomes an ``ArrayParam``."""
+        if shape is None:
+            self.names[nodes[0].id] = python
+            return nodes
+        for node, index in zip(nodes, element_indices(shape)):
+            self.names[node.id] = self.alloc.take(element_python_name(python, index))
+        self.arrays.append(ArrayParam(python, shape, tuple(nodes)))
+        return nodes
+
+    def extra(self, prefix: str, names: list[str], shapes: tuple = ()) -> list[Node]:
         """Parameters beyond ARGS, named clear of ARGS (``v_x``, or ``v_x_`` if
-        ``v_x`` is an argument).
+        ``v_x`` is an argument), flat; an array one (``shapes``) has one node per element.
 
         Their nodes are variables with names no expression can spell, so they
         never merge with a user's variable of the same name.
         """
         nodes = []
-        for name in names:
+        for k, name in enumerate(names):
             python = self.alloc.take_with_underscores(prefix + name)
-            node = self.graph.var(f"\0{python}")
-            self.names[node.id] = python
-            nodes.append(node)
+            shape = shapes[k] if k < len(shapes) else None
+            nodes += self._name(python, shape, element_nodes(self.graph, f"\0{python}", shape))
         return nodes
 
 
@@ -277,9 +224,15 @@ def command_line(expression: str, options: Options, output: str | None) -> str:
         words += ["--args", ",".join(options.args)]
     if options.wrt is not None:
         words += ["--wrt", ",".join(options.wrt)]
+    for arg, shape in options.shapes.items():
+        words += ["--shape", f"{arg}={'x'.join(str(n) for n in shape)}"]
     if options.backend != "math":
         words += ["--backend", options.backend]
     words += [f"--{flag}" for flag in ("hessian", "jvp", "hvp") if getattr(options, flag)]
+    if options.hessian == "sparse":
+        words[words.index("--hessian")] = "--hessian=sparse"
+    if options.jacobian == "sparse":
+        words.append("--jacobian=sparse")
     if output is not None:
         words += ["-o", output]
     return shlex.join(words)

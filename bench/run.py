@@ -23,7 +23,7 @@ import time
 import adcompile
 from adcompile.fileio import write_atomic
 
-from . import arrays
+from . import arrays, vectors
 from .anchors import available, per_call, run_anchor
 from .cases import Case, all_cases
 
@@ -145,7 +145,8 @@ def targets(rows: list[dict]) -> list[str]:
     return out
 
 
-def report(rows: list[dict], cap: float, array_row: dict | None = None) -> str:
+def report(rows: list[dict], cap: float, array_row: dict | None = None,
+           vector_data: dict | None = None) -> str:
     anchors = available()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"adcompile {adcompile.__version__} benchmark, {stamp}; Python {platform.python_version()} "
@@ -153,6 +154,8 @@ def report(rows: list[dict], cap: float, array_row: dict | None = None) -> str:
     lines += table(rows, anchors) + ["", "Targets:"] + targets(rows)
     if array_row is not None:
         lines += ["", *arrays.table(array_row), "", "Targets:", *array_targets(array_row)]
+    if vector_data is not None:
+        lines += ["", *vectors.table(vector_data), "", "Targets:", *vectors.targets(vector_data)]
     return "\n".join(lines) + "\n"
 
 
@@ -176,14 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = run(all_cases(ns.quick), ns.cap)
     print("bench: UDL data loss on arrays ...", file=sys.stderr, flush=True)
     array_row = arrays.measure(10_000 if ns.quick else ns.points, ns.cap)
-    text = report(rows, ns.cap, array_row)
+    print("bench: vectors (Rosenbrock with x[i]) ...", file=sys.stderr, flush=True)
+    vector_data = vectors.measure(ns.quick, ns.cap)
+    text = report(rows, ns.cap, array_row, vector_data)
     print(text)
     os.makedirs(RESULTS, exist_ok=True)
     name = "quick" if ns.quick else "latest"
     write_atomic(os.path.join(RESULTS, f"{name}.md"), text)
     write_atomic(os.path.join(RESULTS, f"{name}.json"),
-                 json.dumps({"version": adcompile.__version__, "rows": rows, "arrays": array_row},
-                            indent=1) + "\n")
+                 json.dumps({"version": adcompile.__version__, "rows": rows, "arrays": array_row,
+                             "vectors": vector_data}, indent=1) + "\n")
     return 0
 
 

@@ -76,3 +76,22 @@ def programs(draw, max_steps: int = 16) -> str:
         names.append(f"s{k}")
     separator = draw(st.sampled_from(["\n", "; "]))
     return separator.join(lines + [f"{names[-1]} + {names[-2]} * x"])
+
+
+@st.composite
+def vector_programs(draw) -> tuple[str, dict]:
+    """A random model over indexed vectors: a random expression whose variables become
+    elements (``x[i]``, ``w[i]``, ``x[i+1]``), summed over an unrolled range, either
+    directly or through a vector step; returns the text and its shapes."""
+    import re
+
+    n = draw(st.integers(2, 4))
+    body = draw(expressions(max_steps=8))
+    elements = {"x": "x[i]", "y": "w[i]", "z": "x[i+1]"}
+    body = re.sub(r"\b[xyz]\b", lambda m: elements[m.group(0)], body)
+    if draw(st.booleans()):
+        text = f"sum({body} for i in range(len(x) - 1)) + x[0]*w[-1]"
+    else:
+        text = (f"h = [{body} for i in range({n - 1})]\n"
+                "sum(h[j] * w[j] for j in range(len(h))) + x[-1]")
+    return text, {"x": n, "w": n}

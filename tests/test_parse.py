@@ -72,7 +72,7 @@ REFUSED = [
     ("sinn(x)", "unknown function 'sinn'; did you mean 'sin'?", 1),
     ("x +", "ends where a value is expected", 4),
     ("x.y", "attribute access", 2),
-    ("x[0]", "subscripts", 2),
+    ("x[0.5]", "an index must be a whole number, not 0.5", 3),
     ("'abc'", "strings", 1),
     ('"abc"', "strings", 1),
     ("lambda x: x", "lambdas", 9),

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from strategies import expressions, programs
+from hypothesis import strategies as st
+from strategies import expressions, programs, vector_programs
 from support import EXAMPLES, INFIX, LONG
 
 import adcompile
@@ -239,3 +240,13 @@ def test_the_fuzz_strategies_cover_every_op_a_user_can_write():
     # sum and mean reduce arrays, which the numpy tests cover; the main fuzz compares
     # math-backend modules with SymPy, and the math backend refuses reductions
     assert writable - covered == {"sum", "mean"}, writable - covered
+
+
+@profile(max(EXAMPLES // 10, 30))
+@given(vector_programs(), st.sampled_from([{}, {"hessian": "sparse"}, {"hessian": True,
+                                                                        "hvp": True}]))
+def test_random_vector_programs_agree_with_sympy(case, options):
+    text, shapes = case
+    report = adcompile.check(text, shapes=shapes, points=3, timeout=5, **options)
+    assume(comparable(report))
+    assert report.ok, f"{text}\n{report}"

@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adcompile.ad.modes import NameHints, forward, reverse
+from adcompile.ad.sparse import coo, sparse_hessian
+from adcompile.codegen.arrays import ArrayParam, ArrayValue, ModuleConstant
 from adcompile.codegen.printer import FunctionSpec, leaves
 from adcompile.ir.graph import Graph, Node, reachable
 
@@ -48,6 +50,52 @@ class Request:
     elementwise: bool = False  # numpy code, not reduced: derivatives take the arguments' shape
     direction: tuple[Node, ...] = ()  # v_..., one per WRT (for jvp and hvp)
     cotangents: tuple[Node, ...] = ()  # c_..., one per output (several outputs)
+    # array parameters (ARGS and directions): one name in the signature for their elements
+    arrays: tuple[ArrayParam, ...] = ()
+    wrt_shapes: tuple = ()  # per WRT argument: its shape, or None for a scalar
+    sparse_hessian: bool = False  # hessian_NAME returns COO (rows, cols, values)
+    sparse_jacobian: bool = False  # jacobian_NAME returns COO (rows, cols, values)
+
+    def signature(self, flat: tuple[Node, ...]) -> list:
+        """The flat parameter nodes with each array's elements replaced by its ``ArrayParam``."""
+        first = {a.elements[0].id: a for a in self.arrays}
+        inside = {n.id for a in self.arrays for n in a.elements}
+        return [first.get(n.id, n) for n in flat if n.id in first or n.id not in inside]
+
+    def per_wrt(self, flat: tuple):
+        """Entries per flat WRT scalar, in the WRT arguments' shapes: each array argument's
+        entries as an ``ArrayValue``; the array itself when it is the only WRT argument."""
+        if not any(self.wrt_shapes):
+            return flat
+        parts, at = [], 0
+        for shape in self.wrt_shapes:
+            size = _size(shape)
+            chunk = flat[at: at + size]
+            parts.append(chunk[0] if shape is None else _shaped(chunk, shape))
+            at += size
+        return parts[0] if len(parts) == 1 else tuple(parts)
+
+    def matrix(self, rows: tuple) -> tuple:
+        """A Hessian or Jacobian: as it is for scalar arguments, else an ``ArrayValue`` of
+        rows over the flat WRT scalars (an ndarray on numpy, nested lists on math)."""
+        if not any(self.wrt_shapes):
+            return rows
+        return ArrayValue(ArrayValue(row) for row in rows)
+
+
+def _size(shape) -> int:
+    size = 1
+    for n in shape or ():
+        size *= n
+    return size
+
+
+def _shaped(flat: tuple, shape: tuple) -> ArrayValue:
+    """Row-major ``flat`` nested as ``shape``, without recursion over the rank."""
+    items = list(flat)
+    for n in reversed(shape[1:]):
+        items = [ArrayValue(items[k: k + n]) for k in range(0, len(items), n)]
+    return ArrayValue(items)
 
 
 @dataclass
@@ -78,6 +126,7 @@ def _spec(request: Request, name: str, params: tuple[Node, ...], returns, doc: s
     body is printed as the forward pass, then those passes; the last one also
     computes whatever else the returned parts need.
     """
+    signature = request.signature(params)
     if request.elementwise and derivatives:
         value, *rest = returns
         returns = (value, *_broadcast_all(request.graph, tuple(rest), params))
@@ -85,19 +134,19 @@ def _spec(request: Request, name: str, params: tuple[Node, ...], returns, doc: s
         passes = tuple((comment, _broadcast_all(request.graph, part, request.params))
                        for comment, part in passes[:-1]) + passes[-1:]
     if not passes:
-        return FunctionSpec(name, list(params), returns, doc, passes=[(None, leaves(returns))],
+        return FunctionSpec(name, signature, returns, doc, passes=[(None, leaves(returns))],
                             **kwargs)
     body = [(FORWARD_PASS, list(request.outputs))]
     body += [(comment, leaves(part)) for comment, part in passes[:-1]]
     body.append((passes[-1][0], leaves(returns[1:])))
-    return FunctionSpec(name, list(params), returns, doc, passes=body, **kwargs)
+    return FunctionSpec(name, signature, returns, doc, passes=body, **kwargs)
 
 
 def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
     """Elementwise derivatives (numpy, no reduction) in the broadcast shape of all the
     parameters: each entry that does not depend on every parameter (a constant, or
     ``w`` for d/dx of ``x*w``) is broadcast against the parameters it misses."""
-    entries = [graph.lift(x) for x in leaves(structure)]
+    entries = [graph.lift(x) for x in leaves(structure) if not isinstance(x, ModuleConstant)]
     bit = {p.id: 1 << k for k, p in enumerate(params)}
     depends: dict[int, int] = {}
     for node in reachable(entries):
@@ -111,12 +160,13 @@ def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
             if not depends[leaf.id] & bit[param.id]:
                 node = graph("broadcast", node, param)
         widened[leaf.id] = node
-    return _rebuild(structure, lambda x: widened[graph.lift(x).id])
+    return _rebuild(structure, lambda x: x if isinstance(x, ModuleConstant)
+                    else widened[graph.lift(x).id])
 
 
 def _rebuild(structure, leaf_map):
     if isinstance(structure, tuple):
-        return tuple(_rebuild(item, leaf_map) for item in structure)
+        return type(structure)(_rebuild(item, leaf_map) for item in structure)
     return leaf_map(structure)
 
 
@@ -170,29 +220,42 @@ def _single_output(request: Request, built: Derivatives, progress) -> None:
                                 reduced=request.reduced))
     if request.reduced:  # a structural zero still has its argument's shape
         grads = [graph("sum_to", 0.0, w, w) if g is None else g for g, w in zip(grads, request.wrt)]
-    gradient = _or_zero(grads)
+    gradient = request.per_wrt(_or_zero(grads))
     built.functions.append(_spec(request, f"grad_{name}", request.params, (out, gradient),
                                  f"Value of {name} and its gradient, in the order of WRT.",
                                  passes=((backward, gradient),)))
     if request.hessian:
-        matrix = hessian(graph, grads, list(request.wrt))
-        built.constants.append(("HESSIAN_NONZERO", _nonzero(matrix)))
-        h = tuple(_or_zero(r) for r in matrix)
+        h = _hessian_entries(request, built, grads)
         built.functions.append(_spec(
             request, f"hessian_{name}", request.params,
             (out, gradient, h),
-            f"Value of {name}, its gradient and its Hessian (rows and columns in the order of WRT).",
+            f"Value of {name}, its gradient and its Hessian "
+            + ("as (rows, cols, values) over the flat WRT scalars." if request.sparse_hessian
+               else "(rows and columns in the order of WRT)."),
             passes=((backward, gradient),
                     ("second order: the gradient pushed forward along each WRT", h))))
     if request.hvp:
         # with the Hessian computed first, what hvp shares with it comes with the backward pass
         before = (gradient, h) if request.hessian else gradient
-        hv = _or_zero(_push_forward(graph, grads, _along_v(request)))
+        hv = request.per_wrt(_or_zero(_push_forward(graph, grads, _along_v(request))))
         built.functions.append(_spec(
             request, f"hvp_{name}", request.params + request.direction, (out, gradient, hv),
             f"Value of {name}, its gradient, and the Hessian times v (v in the order of WRT).",
             passes=((backward, before), ("second order: the gradient pushed forward along v", hv)),
             return_names=("value", "gradient", "hvp")))
+
+
+def _hessian_entries(request: Request, built: Derivatives, grads: list[Node | None]):
+    """The Hessian part of hessian_NAME's result, and its module constants: dense
+    (``HESSIAN_NONZERO`` lists the entries not structurally zero), or COO."""
+    wrt = list(request.wrt)
+    if request.sparse_hessian:
+        rows, cols, values = coo(sparse_hessian(request.graph, grads, wrt))
+        built.constants += [("HESSIAN_ROWS", rows), ("HESSIAN_COLS", cols)]
+        return (ModuleConstant("HESSIAN_ROWS"), ModuleConstant("HESSIAN_COLS"), ArrayValue(values))
+    matrix = hessian(request.graph, grads, wrt)
+    built.constants.append(("HESSIAN_NONZERO", _nonzero(matrix)))
+    return request.matrix(tuple(_or_zero(r) for r in matrix))
 
 
 def hessian(graph: Graph, grads: list[Node | None], wrt: list[Node]) -> list[list[Node | None]]:
@@ -213,19 +276,30 @@ def _several_outputs(request: Request, built: Derivatives, progress) -> None:
         if progress:
             progress("differentiating", k, len(request.outputs))
         rows.append(built.sweep(reverse(graph, [out], [1.0], wrt, reduced=request.reduced)))
-    built.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
-    values, jacobian = tuple(request.outputs), tuple(_or_zero(r) for r in rows)
+    values, jacobian = tuple(request.outputs), _jacobian_entries(request, built, rows)
     built.functions.append(_spec(
         request, f"jacobian_{name}", request.params, (values, jacobian),
         f"Values of {name} and its Jacobian: a row per output (OUTPUTS), a column per WRT.",
         passes=(("backward pass, one sweep per output", jacobian),),
         return_names=("values", "jacobian")))
-    vjp = _or_zero(built.sweep(reverse(graph, list(request.outputs), list(request.cotangents), wrt,
-                                        reduced=request.reduced)))
+    vjp = request.per_wrt(_or_zero(built.sweep(reverse(
+        graph, list(request.outputs), list(request.cotangents), wrt, reduced=request.reduced))))
     built.functions.append(_spec(
         request, f"vjp_{name}", request.params + request.cotangents, (values, vjp),
         f"Values of {name} and c times its Jacobian (c per OUTPUTS; result per WRT).",
         passes=(("backward pass from the cotangents c", vjp),), return_names=("values", "vjp")))
+
+
+def _jacobian_entries(request: Request, built: Derivatives, rows: list[list[Node | None]]):
+    """The Jacobian part of jacobian_NAME's result: dense (``JACOBIAN_NONZERO`` lists the
+    entries not structurally zero), or COO over (output, flat WRT scalar)."""
+    if not request.sparse_jacobian:
+        built.constants.append(("JACOBIAN_NONZERO", _nonzero(rows)))
+        return request.matrix(tuple(_or_zero(r) for r in rows))
+    entries = [(k, j, x) for k, row in enumerate(rows) for j, x in enumerate(row) if x is not None]
+    ks, js, values = coo(entries)
+    built.constants += [("JACOBIAN_ROWS", ks), ("JACOBIAN_COLS", js)]
+    return (ModuleConstant("JACOBIAN_ROWS"), ModuleConstant("JACOBIAN_COLS"), ArrayValue(values))
 
 
 def _jvp(request: Request, built: Derivatives) -> FunctionSpec:

@@ -60,6 +60,11 @@ class Backend:
     arrays: bool  # works on arrays, elementwise (numpy), not on one point at a time (math)
     # what the backend's module calls inf, nan and pi (``math.inf``, ``np.inf``)
     constant_names: Mapping[str, str] = field(default_factory=lambda: dict(CONSTANT_NAMES), hash=False)
+    # how an array argument is read: a runtime helper applied to it (``_as_floats``), or as is
+    unpack_helper: str | None = None
+    # how a derivative in an array argument's shape is returned: a list, or this function
+    # of the backend's module applied to the list (``np.array``)
+    array_function: str | None = None
 
     @property
     def augmented_assign(self) -> bool:
@@ -108,9 +113,9 @@ class Backend:
 
 
 MATH = Backend("math", "math", None, "adcompile.runtime.math_backend", MATH_SPELLINGS,
-               arrays=False)
+               arrays=False, unpack_helper="_as_floats")
 NUMPY = Backend("numpy", "numpy", "np", "adcompile.runtime.numpy_backend", NUMPY_SPELLINGS,
-                arrays=True)
+                arrays=True, array_function="array")
 
 BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY)}
 

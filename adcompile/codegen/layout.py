@@ -8,8 +8,19 @@ LINE = 88
 INDENT = "    "
 
 
+class ListText(list):
+    """A returned array as text: ``[a, b]``, or ``np.array([a, b])`` with ``wrap``."""
+
+    def __init__(self, items, wrap: str | None = None):
+        super().__init__(items)
+        self.wrap = wrap
+
+
 def tuple_text(text) -> str:
-    """A nested list of texts as a Python tuple on one line."""
+    """A nested list of texts as a Python tuple on one line (a ``ListText`` as a list)."""
+    if isinstance(text, ListText):
+        inner = "[" + ", ".join(tuple_text(t) for t in text) + "]"
+        return f"{text.wrap}({inner})" if text.wrap else inner
     if isinstance(text, list):
         inner = ", ".join(tuple_text(t) for t in text)
         return f"({inner},)" if len(text) == 1 else f"({inner})"
@@ -42,7 +53,9 @@ def layout_collection(open_: str, items: list, indent: str, close: str,
     inner = indent + INDENT
     lines = [indent + open_]
     for item in items:
-        if isinstance(item, list):
+        if isinstance(item, ListText):  # a row of a returned array
+            lines += layout_collection("[", item, inner, "],", is_tuple=False)
+        elif isinstance(item, list):
             lines += layout_collection("(", item, inner, "),")
         else:
             lines.append(f"{inner}{item},")

@@ -21,8 +21,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from adcompile.codegen.arrays import ArrayParam, ArrayValue, ModuleConstant, hoist_lists, unpack_lines
 from adcompile.codegen.backends import Backend
 from adcompile.codegen.layout import (
+    ListText,
     INDENT,
     LINE,
     layout_assignment,
@@ -200,12 +202,23 @@ class _Spelling:
             return layout_assignment(f"{name} =", ("infix", name, symbol, self.operand(term)), indent)
         return layout_assignment(f"{name} =", self.expression(node), indent)
 
-    def value_text(self, item) -> str | list:
-        """A returned structure as text: nested lists for tuples."""
+    def array_source(self, param: str) -> str:
+        """What an array parameter's elements are unpacked from: ``_as_floats(x)`` or ``x``."""
+        helper = self.backend.unpack_helper
+        return f"{self.globals.helper(helper)}({param})" if helper else param
+
+    def value_text(self, item, in_array: bool = False) -> str | list:
+        """A returned structure as text: nested lists for tuples, a ``ListText`` for an array."""
+        if isinstance(item, ArrayValue):
+            function = self.backend.array_function
+            wrap = self.globals.ref(function) if function and not in_array else None
+            return ListText([self.value_text(x, True) for x in item], wrap)
         if isinstance(item, tuple):
             return [self.value_text(x) for x in item]
         if isinstance(item, Node):
             return self.operand(item)
+        if isinstance(item, ModuleConstant):
+            return item.name
         return float_literal(item)
 
 
@@ -218,6 +231,16 @@ def _reserve_globals(globals_: _Globals, nodes: list[Node], functions: list[Func
     for fn in functions:
         for leaf in _returned_nodes(fn):
             globals_.reserve_for(leaf)
+        backend = globals_.backend
+        if backend.unpack_helper and any(isinstance(p, ArrayParam) for p in fn.params):
+            globals_.helper(backend.unpack_helper)
+        if backend.array_function and _returns_array(fn.returns):
+            globals_.ref(backend.array_function)
+
+
+def _returns_array(returns) -> bool:
+    return isinstance(returns, tuple) and any(
+        isinstance(part, ArrayValue) or _returns_array(part) for part in returns)
 
 
 def _use_counts(nodes: list[Node], functions: list[FunctionSpec]) -> dict[int, int]:
@@ -274,6 +297,9 @@ def return_lines(text: str | list, return_names: tuple[str, ...],
     if len(one_line) <= LINE:
         return [one_line]
     lines, parts = [], []
+    for k, part in enumerate(text):  # arrays first, each a named list
+        hoisted, text[k] = hoist_lists(part, lambda: alloc.take(return_names[k]))
+        lines += hoisted
     for part, title in zip(text, return_names):
         if isinstance(part, list):
             name = alloc.take(title)
@@ -285,9 +311,13 @@ def return_lines(text: str | list, return_names: tuple[str, ...],
 
 
 def _function_lines(fn: FunctionSpec, spelling: _Spelling, alloc: NameAllocator) -> list[str]:
-    params = [spelling.names[p.id] for p in fn.params]
+    params = [p.name if isinstance(p, ArrayParam) else spelling.names[p.id] for p in fn.params]
     lines = layout_collection(f"def {fn.name}(", params, "", "):", is_tuple=False)
     lines.append(f'{INDENT}"""{fn.doc}"""')
+    for param in fn.params:
+        if isinstance(param, ArrayParam):
+            lines += unpack_lines(param, [spelling.names[n.id] for n in param.elements],
+                                  spelling.array_source(param.name))
     passes = split_passes(fn)
     dead: dict[int, list[str]] = {}
     if spelling.backend.free_dead:
@@ -322,6 +352,7 @@ def generate(spec: ModuleSpec) -> str:
     parameters, function and constant names first, then the globals the code
     refers to, then the nodes, then return tuples that need a name."""
     fixed = set(spec.param_names.values()) | {f.name for f in spec.functions}
+    fixed |= {p.name for f in spec.functions for p in f.params if isinstance(p, ArrayParam)}
     fixed |= {name for name, _ in spec.constants} | spec.taken
     alloc = NameAllocator(fixed)
     globals_ = _Globals(spec.backend, alloc)

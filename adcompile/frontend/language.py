@@ -5,12 +5,16 @@ sugar that lowers to ops, so that they need no derivative rule of their own:
 
 * ``log(x, base)`` is ``log(x) / log(base)``;
 * ``min`` and ``max`` take two or more arguments and fold pairwise.
+
+NumPy's names for the same functions (``arccos``, ``arctan2``, ``maximum``,
+``multiply``, ...) are aliases (``NUMPY_ALIASES``): each builds exactly what its
+adcompile name builds, and says its own name in messages.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from adcompile.ir.graph import Graph, Node
@@ -69,11 +73,32 @@ FUNCTIONS["log"] = Function("log", 1, 2, _log, "log(x), or log(x, base) = log(x)
 FUNCTIONS["max"] = Function("max", 2, None, _folding("max"), OPS["max"].doc)
 FUNCTIONS["min"] = Function("min", 2, None, _folding("min"), OPS["min"].doc)
 
+# NumPy's name -> adcompile's function or op of the same meaning.  The arithmetic
+# ops have no name of their own in the language (they are operators), so
+# ``multiply(a, b)`` is the one way to call them by name.
+NUMPY_ALIASES: dict[str, str] = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
+    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh",
+    "absolute": "abs", "fabs": "abs", "maximum": "max", "minimum": "min", "power": "pow",
+    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
+    "negative": "neg",
+}
+
+
+def _alias(alias: str, target: str) -> Function:
+    base = FUNCTIONS.get(target) or _op_function(OPS[target])
+    return replace(base, name=alias, doc=f"NumPy's name for {target}" + (f": {base.doc}" if base.doc else ""))
+
+
+CANONICAL_NAMES = sorted(FUNCTIONS)
+FUNCTIONS.update({alias: _alias(alias, target) for alias, target in NUMPY_ALIASES.items()})
+
 
 def describe_language() -> str:
     """A short listing of the language, for ``--help``."""
-    names = " ".join(sorted(FUNCTIONS))
+    names = " ".join(CANONICAL_NAMES)
     return (
         "numbers (2, 2.5, .5, 1e-3), names (Python identifiers), the constant pi, "
         "+ - * / ** (^ is **), unary - and +, parentheses; functions: " + names
+        + "; NumPy's names are aliases: " + " ".join(NUMPY_ALIASES)
     )

@@ -22,18 +22,24 @@ from adcompile.ir.graph import Graph
 TRACED = "the Python function "  # how the text of a traced input begins
 
 
-def read_program(expr, graph: Graph, source_file: str | None = None) -> tuple[Program, str]:
-    """Any supported input as a Program in ``graph``, plus its text for the header."""
+def read_program(expr, graph: Graph, source_file: str | None = None,
+                 shapes: dict | None = None) -> tuple[Program, str]:
+    """Any supported input as a Program in ``graph``, plus its text for the header.
+    ``shapes`` declares array arguments' static shapes (``{"x": (3,)}``)."""
     if isinstance(expr, str):
-        return parse(expr, graph, source=source_file), expr
+        return parse(expr, graph, source=source_file, shapes=shapes), expr
     if isinstance(expr, sp.Basic) or (
         isinstance(expr, (tuple, list)) and builtins.all(isinstance(e, sp.Basic) for e in expr)
     ):
+        if shapes:
+            raise CompileError("shapes are for expression text and Python functions; a SymPy "
+                               "expression's arguments are scalars")
         return from_sympy(expr, graph), str(expr)
     if isinstance(expr, dict):
-        return _read_outputs(expr, graph), "; ".join(f"{k}: {v}" for k, v in expr.items())
+        return (_read_outputs(expr, graph, shapes),
+                "; ".join(f"{k}: {v}" for k, v in expr.items()))
     if callable(expr):
-        return trace(expr, graph), TRACED + describe(expr)
+        return trace(expr, graph, shapes=shapes), TRACED + describe(expr)
     raise CompileError(f"cannot compile a {type(expr).__name__}: give expression text, "
                        "a SymPy expression or a Python function")
 
@@ -44,18 +50,22 @@ def new_graph(expr, **flags) -> Graph:
     return tracing_graph(**flags) if is_function else Graph(**flags)
 
 
-def _read_outputs(exprs: dict, graph: Graph) -> Program:
+def _read_outputs(exprs: dict, graph: Graph, shapes: dict | None) -> Program:
     """Several named outputs, each expression text, sharing one graph."""
-    outputs, names, variables, steps = [], [], {}, {}
+    outputs, names, variables, steps, arrays = [], [], {}, {}, {}
     for key, text in exprs.items():
         if not isinstance(key, str) or not isinstance(text, str):
             raise CompileError("give several outputs as a dict of name -> expression text")
-        program = parse(text, graph)
+        program = parse(text, graph, shapes=shapes)
         if len(program.outputs) != 1:
             raise CompileError(f"output {key!r} must be a single expression")
         outputs.append(program.outputs[0])
         names.append(key)
         variables.update(program.variables)
+        for array, shape in program.shapes.items():
+            if arrays.setdefault(array, shape) != shape:
+                raise CompileError(f"output {key!r} uses {array} with shape {shape}, another "
+                                   f"output with shape {arrays[array]}: declare it with shapes=")
         for step, node in program.steps.items():  # their names name the generated code's lines
             steps.setdefault(step, node)
-    return Program(outputs, names, steps, variables)
+    return Program(outputs, names, steps, variables, shapes=arrays)

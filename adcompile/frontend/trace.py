@@ -15,11 +15,23 @@ as one), is a constant: the function runs with that value.
 The op functions (``adcompile.sin``, ``adcompile.max``, ...) build nodes when
 any argument is a node and compute plain floats otherwise, with the op's own
 value rule (so ``adcompile.log(-1.0)`` raises ``ValueError`` as ``math.log``
-does).  NumPy's ufuncs that are one of the language's ops (``np.sin``,
-``np.arccos``, ``np.maximum``, ...) build the same nodes, and ``np.sum`` /
-``np.mean`` the language's reductions; every other NumPy function, branching
-on a traced value, ``float(node)`` or ``math.sin(node)`` raise
-``TracingError``, which explains why and what to write instead.
+does).  NumPy's names for them (``adcompile.arccos``, ``adcompile.multiply``)
+are aliases.
+
+A parameter named in ``shapes=`` is an array of static shape: it arrives as a
+``TracedArray`` (``traced_array.py``), an object array of its elements'
+variables, so NumPy code runs as written and builds the scalar graph.  NumPy's
+ufuncs that are one of the language's functions (``np.sin``, ``np.arccos``,
+``np.maximum``, ...) build the same nodes on traced scalars and arrays alike;
+``np.sum`` / ``np.mean`` of a traced scalar are the language's reductions over
+a data axis, of an array the sum of its elements.  A NumPy function adcompile
+cannot unroll, branching on a traced value, ``float(node)`` or
+``math.sin(node)`` raise ``TracingError``, which explains why and what to
+write instead, at the user's file and line.
+
+A traced function returns a number or traced value, a tuple or list of them,
+a dict of them (named outputs), or an array of them (its elements, row-major,
+are the outputs; a 0-d array is its element).
 """
 
 from __future__ import annotations
@@ -28,17 +40,15 @@ import functools
 import inspect
 import numbers
 import os
+import sys
 import traceback
 from typing import Callable
 
-from adcompile.codegen.backends import NUMPY
-from adcompile.codegen.spellings import Call
 from adcompile.errors import CompileError, visible
 from adcompile.frontend.language import FUNCTIONS, Function
-from adcompile.frontend.program import Program, normalize_name
+from adcompile.frontend.program import Program, Shape, element_indices, element_name, normalize_name
 from adcompile.ir.graph import Graph, evaluate
 from adcompile.ir.node import Node, TracingError
-from adcompile.ir.ops import OPS
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # adcompile/
 
@@ -49,13 +59,60 @@ class TracedNode(Node):
     __slots__ = ()
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from adcompile.frontend.traced_array import numpy_ufunc
+
         return numpy_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        from adcompile.frontend.traced_array import numpy_function
+
         return numpy_function(func, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        refuse_numpy_array()
+        """``np.array(node)``: a 0-d object array holding it (NumPy then builds arrays of nodes)."""
+        import numpy as np
+
+        box = np.empty((), dtype=object)
+        box[()] = self
+        return box if dtype is None else box.astype(dtype)  # float: the float() error below
+
+    def __getattr__(self, name: str):
+        # NumPy's object loops compute np.sin(a) on an object array as a.sin().
+        method = None
+        if not name.startswith("_") and "numpy" in sys.modules:
+            from adcompile.frontend.traced_array import element_method
+
+            method = element_method(name)
+        if method is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return functools.partial(method, self)
+
+    def __float__(self):
+        raise TracingError(
+            "float() of a traced adcompile value: while adcompile traces a function, it runs it "
+            "once on graph nodes to record its steps, so a traced value has no concrete number "
+            "yet. math.sin(x) and friends call float(); use adcompile.sin(x), np.sin(x), ... "
+            "instead, which build the graph. NumPy calls float() to store a traced value in an "
+            "array of floats: make that array with dtype=object (np.zeros(3, dtype=object)) or "
+            "build it with np.array([...]).")
+
+
+def _defer_to_arrays(method: Callable) -> Callable:
+    """``node * array``: let the array's reflected operator (and so NumPy) handle it."""
+
+    @functools.wraps(method)
+    def operator(self, other, *rest):
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and isinstance(other, numpy.ndarray):
+            return NotImplemented
+        return method(self, other, *rest)
+
+    return operator
+
+
+for _name in ("add", "sub", "mul", "truediv", "pow"):
+    for _dunder in (f"__{_name}__", f"__r{_name}__"):
+        setattr(TracedNode, _dunder, _defer_to_arrays(getattr(Node, _dunder)))
 
 
 def tracing_graph(**flags) -> Graph:
@@ -129,32 +186,84 @@ def _parameters(fn: Callable) -> tuple[list[str], list[str]]:
     return positional, keyword
 
 
-def trace(fn: Callable, graph: Graph) -> Program:
+def trace(fn: Callable, graph: Graph, *, shapes: dict[str, Shape] | None = None) -> Program:
     """Run ``fn`` on variable nodes of ``graph`` (a ``tracing_graph()``) and return what
-    it computes as a Program."""
+    it computes as a Program.  A parameter named in ``shapes`` is an array of that static
+    shape: it arrives as a ``TracedArray`` of its elements' variables (``x[0]``, ...)."""
     if not issubclass(graph.node_type, TracedNode):
         raise TypeError("trace() needs a graph made by tracing_graph(), whose nodes answer NumPy")
     positional, keyword = _parameters(fn)
-    variables = {normalize_name(p): graph.var(normalize_name(p)) for p in positional + keyword}
-    result = _call(fn, [variables[normalize_name(p)] for p in positional],
-                   {p: variables[normalize_name(p)] for p in keyword})
+    shapes = _check_shapes(fn, shapes or {}, positional + keyword)
+    variables: dict[str, Node] = {}
+    arguments = {p: _argument(graph, normalize_name(p), shapes, variables) for p in positional + keyword}
+    result = _call(fn, [arguments[p] for p in positional], {p: arguments[p] for p in keyword})
+    names, values = _results(fn, result)
+    return Program([graph.lift(v) for v in values], names, variables=variables,
+                   signature=[normalize_name(p) for p in positional + keyword], shapes=shapes)
+
+
+def _check_shapes(fn: Callable, shapes: dict, parameters: list[str]) -> dict[str, Shape]:
+    """The declared shapes, by normalised name; each must name a traced parameter."""
+    names = [normalize_name(p) for p in parameters]
+    checked = {}
+    for name, shape in shapes.items():
+        if normalize_name(name) not in names:
+            raise CompileError(f"shapes names {name!r}, which is not a traced parameter of "
+                               f"{describe(fn)} (its parameters: {', '.join(names) or 'none'})")
+        checked[normalize_name(name)] = (shape,) if isinstance(shape, int) else tuple(shape)
+    return checked
+
+
+def _argument(graph: Graph, name: str, shapes: dict[str, Shape], variables: dict[str, Node]):
+    """A scalar parameter's variable, or an array parameter's TracedArray of element variables;
+    every variable is recorded in ``variables`` (an array's elements in row-major order)."""
+    if name not in shapes:
+        variables[name] = graph.var(name)
+        return variables[name]
+    from adcompile.frontend.traced_array import traced_array
+
+    elements = []
+    for index in element_indices(shapes[name]):
+        element = element_name(name, index)
+        variables[element] = graph.var(element)
+        elements.append(variables[element])
+    return traced_array(elements, shapes[name])
+
+
+def _results(fn: Callable, result) -> tuple[list[str | None], list]:
+    """Output names and values: a dict names them; a tuple or list, and an array (row-major),
+    give several outputs; a 0-d array is its element."""
     if isinstance(result, dict):
         names, values = list(result), list(result.values())
-    elif isinstance(result, (tuple, list)):
-        names, values = [None] * len(result), list(result)
+        for name, value in result.items():
+            if _is_array(value) and value.ndim > 0:
+                raise CompileError(f"{describe(fn)} returned an array for {name!r}; a dict of "
+                                   "results gives one number per name (return a tuple to get "
+                                   "an array's elements as several outputs)")
     else:
-        names, values = [None], [result]
-    outputs = []
+        values = list(result) if isinstance(result, (tuple, list)) else [result]
+        names = None
+    flat = []
     for value in values:
+        if _is_array(value):
+            flat.extend(value.reshape(-1).tolist())
+        else:
+            flat.append(value)
+    for value in flat:
         if not isinstance(value, Node) and not (isinstance(value, numbers.Real)
                                                 and not isinstance(value, bool)):
-            raise CompileError(f"{describe(fn)} returned a {type(value).__name__}; "
-                               "it must return a number, a traced value, or a tuple of them")
-        outputs.append(graph.lift(value))
-    return Program(outputs, names, variables=variables, signature=list(variables))
+            raise CompileError(f"{describe(fn)} returned a {type(value).__name__}; it must "
+                               "return a number, a traced value, an array of them, or a tuple "
+                               "of them")
+    return names if names is not None else [None] * len(flat), flat
 
 
-def _call(fn: Callable, args: list[Node], kwargs: dict[str, Node]):
+def _is_array(value) -> bool:
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
+def _call(fn: Callable, args: list, kwargs: dict):
     """``fn(*args, **kwargs)``; a mistake with a traced value becomes a ``TracingError``
     that says where in the user's code it happened."""
     try:
@@ -162,13 +271,56 @@ def _call(fn: Callable, args: list[Node], kwargs: dict[str, Node]):
     except TracingError as exc:
         exc.args = (f"{exc.args[0] if exc.args else exc}{_where(exc)}",) + exc.args[1:]
         raise
+    except ValueError as exc:
+        # NumPy turns float(node)'s error into "setting an array element with a sequence"
+        inner = exc.__cause__ or exc.__context__
+        if not isinstance(inner, TracingError):
+            raise
+        raise TracingError(f"{inner.args[0] if inner.args else inner}{_where(exc)}") from exc
     except (TypeError, AttributeError) as exc:
+        numpy_function = _numpy_function_in(exc)
+        if numpy_function is not None:
+            raise TracingError(_numpy_error_text(numpy_function, exc)) from exc
+        if str(exc).startswith("loop of ufunc does not support argument"):
+            raise TracingError(_object_loop_error_text(exc)) from exc
         if "Node" not in str(exc):  # the user's own mistake, not about a traced value
             raise
         raise TracingError(
             f"{describe(fn)} raised {type(exc).__name__}: {exc}{_where(exc)}. A traced value "
             f"stands for a single number: it supports + - * / **, abs(), adcompile's functions "
             f"(adcompile.sin, adcompile.max, ...) and the NumPy ufuncs that match them.") from exc
+
+
+def _numpy_error_text(numpy_function: str, exc: BaseException) -> str:
+    return (f"{numpy_function} cannot be traced{_where(exc)}: on an array of traced values it "
+            f"raised {type(exc).__name__}: {exc}. adcompile unrolls only the NumPy functions that "
+            "move elements or combine them with arithmetic (indexing, reshaping, + - * / @, "
+            "np.sum, np.dot, the ufuncs that are adcompile's functions, ...); compute it from those.")
+
+
+def _object_loop_error_text(exc: BaseException) -> str:
+    return (f"{exc}{_where(exc)}. NumPy applies a ufunc such as np.tanh to an object array "
+            "by calling each element's method of that name, which traced values have and plain "
+            "numbers do not: an array made with np.array([...]) or np.zeros(n, dtype=object) "
+            "mixes the two. Apply the function to the traced values before mixing in numbers, "
+            "or to an array argument of the traced function.")
+
+
+def _numpy_function_in(exc: BaseException) -> str | None:
+    """The NumPy function the user called where ``exc`` was raised, if it was raised in NumPy
+    (``numpy.linalg.det`` on an object array made by np.array([...]))."""
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    for caller, frame in zip(frames, frames[1:]):
+        if _in_numpy(caller.f_code.co_filename) or not _in_numpy(frame.f_code.co_filename):
+            continue
+        module = frame.f_globals.get("__name__", "numpy")
+        public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+        return visible(f"{public}.{frame.f_code.co_name}")
+    return None
+
+
+def _in_numpy(filename: str) -> bool:
+    return f"{os.sep}numpy{os.sep}" in os.path.abspath(filename)
 
 
 def _where(exc: BaseException) -> str:
@@ -180,79 +332,3 @@ def _where(exc: BaseException) -> str:
             continue
         return visible(f" (at {code.co_filename}:{line}, in {code.co_name})")
     return ""
-
-
-# --- NumPy on traced values: NumPy hands the call to TracedNode, which asks here ---
-_SUPPORTED = (
-    "Traced values support + - * / ** and abs(), adcompile's functions (adcompile.sin, "
-    "adcompile.exp, adcompile.max, ...), the NumPy ufuncs that are one of them (np.sin, "
-    "np.exp, np.arccos, np.maximum, ...), and np.sum / np.mean (with backend numpy)."
-)
-
-
-def _unsupported(what: str) -> TracingError:
-    return TracingError(f"{what} is not supported on traced adcompile values yet. {_SUPPORTED}")
-
-
-@functools.cache
-def _ufunc_ops() -> dict:
-    """NumPy ufunc -> the language op it is, argument for argument: the arithmetic
-    ufuncs, and every op the numpy backend prints as a ufunc (``np.arccos`` is ``acos``)."""
-    import numpy as np
-
-    table = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "div",
-             np.negative: "neg", np.power: "pow"}
-    for op in OPS.values():
-        spelled = NUMPY.spelling(op)
-        if op.language and isinstance(spelled, Call):
-            ufunc = getattr(np, spelled.function, None)
-            if isinstance(ufunc, np.ufunc) and ufunc.nin == op.arity:
-                table[ufunc] = op.name
-    return table
-
-
-def numpy_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict) -> Node:
-    """``np.sin(node)`` and friends (``TracedNode.__array_ufunc__``): the op, or a refusal."""
-    name = f"np.{getattr(ufunc, '__name__', '?')}"
-    if method != "__call__":
-        raise _unsupported(f"{name}.{method}()")
-    if kwargs:
-        raise _unsupported(f"{name}() with {', '.join(f'{k}=' for k in kwargs)}")
-    opname = _ufunc_ops().get(ufunc)
-    if opname is None and getattr(ufunc, "__name__", None) != "positive":
-        raise _unsupported(f"{name}()")
-    for a in inputs:
-        if not isinstance(a, Node) and (not isinstance(a, numbers.Real) or isinstance(a, bool)):
-            raise TracingError(f"{name}() of a traced adcompile value and a {type(a).__name__}: "
-                               "only numbers and traced values mix; arrays of traced values "
-                               "are not supported yet (each traced value is a single number).")
-    graph = next(a.graph for a in inputs if isinstance(a, Node))
-    if opname is None:  # np.positive
-        return graph.lift(inputs[0])
-    return graph(opname, *inputs)
-
-
-def numpy_function(func, args: tuple, kwargs: dict) -> Node:
-    """``np.sum(node)`` / ``np.mean(node)`` (``TracedNode.__array_function__``): the language's
-    reduction over all elements; every other NumPy function is refused."""
-    import numpy as np
-
-    name = f"np.{getattr(func, '__name__', '?')}()"
-    opname = "sum" if func is np.sum else "mean" if func is np.mean else None
-    if opname is None or not args or not isinstance(args[0], Node):
-        raise _unsupported(name)
-    defaults_only = all(v is None for v in args[1:]) and all(
-        k in ("axis", "dtype", "out") and v is None for k, v in kwargs.items())
-    if not defaults_only:
-        raise TracingError(f"{name} of a traced adcompile value takes only the value: the "
-                           f"language's {opname}() reduces over all elements to one number "
-                           "(no axis, dtype, out, keepdims, ...).")
-    return args[0].graph(opname, args[0])
-
-
-def refuse_numpy_array() -> None:
-    """``np.array(node)``, ``np.asarray(node)`` (``TracedNode.__array__``): refused."""
-    raise TracingError(
-        "NumPy tried to make an array of a traced adcompile value (np.array, np.asarray, or a "
-        "list of traced values given to a NumPy function); arrays of traced values are not "
-        f"supported yet. {_SUPPORTED}")

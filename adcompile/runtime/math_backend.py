@@ -55,3 +55,9 @@ def _min(a, b):
     if b < a:
         return b
     return a + b
+
+
+def _as_floats(x):
+    """An array argument's values as Python floats (nested lists for a matrix), so that
+    arithmetic on them runs at Python float speed; a list or tuple is used as it is."""
+    return x.tolist() if hasattr(x, "tolist") else x

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adcompile.errors import CompileError
@@ -30,6 +30,7 @@ from adcompile.frontend.program import Program
 from adcompile.verify.compare import compare
 from adcompile.verify.deep import run_deep
 from adcompile.verify.excuses import excuse, overflows
+from adcompile.verify.flat_calls import FlatCalls, flat_names
 from adcompile.verify.plan import Plan, call_all, plan
 from adcompile.verify.reference import Reference
 from adcompile.verify.report import CheckReport, nothing_compared, reference_failed
@@ -50,6 +51,20 @@ class Subject:
     hessian: bool = False  # whether there are hessian_NAME, jvp_NAME, hvp_NAME
     jvp: bool = False
     hvp: bool = False
+    shapes: dict = field(default_factory=dict)  # array arguments' shapes (the rest are scalars)
+    sparse_hessian: bool = False  # hessian_NAME returns COO (rows, cols, values)
+    sparse_jacobian: bool = False
+
+    def flat(self) -> "Subject":
+        """The same functions seen with every argument a scalar and every matrix dense
+        (``FlatCalls``)."""
+        if not (self.shapes or self.sparse_hessian or self.sparse_jacobian):
+            return self
+        functions = FlatCalls(self.functions, self.name, [self.shapes.get(a) for a in self.args],
+                              [self.shapes.get(w) for w in self.wrt],
+                              sparse=(self.sparse_hessian, self.sparse_jacobian))
+        return Subject(functions, self.name, flat_names(self.args, self.shapes),
+                       flat_names(self.wrt, self.shapes), self.hessian, self.jvp, self.hvp)
 
     @property
     def flags(self) -> dict[str, bool]:
@@ -79,6 +94,7 @@ def check_program(program: Program, text: str, subject: Subject, points: int = 2
     drawn with ``seed``.  SymPy gets ``timeout`` seconds (None: no limit) to build its
     reference."""
     time_limit = check_options(points, seed, timeout)
+    subject = subject.flat()
     if overflows(program, {name: math.nan for name in program.variables}):
         return nothing_compared(text, ["value"], seed, OVERFLOWS_EVERYWHERE)
     try:

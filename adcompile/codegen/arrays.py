@@ -1,0 +1,78 @@
+"""Array parameters and array results in generated code.
+
+The graph sees only scalars; an array argument is one parameter of the
+generated function whose elements are unpacked on the function's first line,
+
+    x_0, x_1, x_2 = _as_floats(x)
+
+(``_as_floats`` turns a NumPy array into Python floats on the math backend, so
+that no later operation pays for NumPy scalars; the numpy backend unpacks the
+leading axes as they are, and the trailing axes stay data).  A derivative in
+an argument's shape is an ``ArrayValue``: printed as a (nested) list on the
+math backend and as ``np.array([...])`` on the numpy backend.  A list too long
+for its line is named first (``d_x = [...]``), one item per line, as black
+lays it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adcompile.codegen.layout import INDENT, LINE, ListText, layout_collection, tuple_text
+from adcompile.ir.node import Node
+
+
+@dataclass(frozen=True)
+class ArrayParam:
+    """An array parameter: one name in the signature, its elements (row-major) unpacked."""
+
+    name: str
+    shape: tuple[int, ...]
+    elements: tuple[Node, ...]
+
+
+class ArrayValue(tuple):
+    """A returned array: its items, which are rows (``ArrayValue``) for a matrix."""
+
+
+@dataclass(frozen=True)
+class ModuleConstant:
+    """A returned module-level constant, by name (``HESSIAN_ROWS``)."""
+
+    name: str
+
+
+def nested(names: list[str], shape: tuple[int, ...]) -> list:
+    """Row-major ``names`` nested as ``shape`` (lists of lists), without recursion over the rank."""
+    items: list = list(names)
+    for n in reversed(shape[1:]):
+        items = [items[k: k + n] for k in range(0, len(items), n)]
+    return items
+
+
+def unpack_lines(param: ArrayParam, names: list[str], source: str) -> list[str]:
+    """``x_0, x_1 = source``: the elements' names, nested by the shape, assigned from the
+    parameter's value; one item per line (in brackets) when the line is too long."""
+    items = nested(names, param.shape)
+    if len(items) >= 2:
+        line = f"{INDENT}{', '.join(tuple_text(i) for i in items)} = {source}"
+        if len(line) <= LINE:
+            return [line]
+    return layout_collection("(", items, INDENT, f") = {source}")
+
+
+def hoist_lists(text, take_name) -> tuple[list[str], object]:
+    """Name every returned list first (``d_x = [...]``), so that the return line is short;
+    the text returned refers to the names (``np.array(d_x)`` where the list is wrapped)."""
+    lines: list[str] = []
+
+    def hoist(item):
+        if isinstance(item, ListText):
+            name = take_name()
+            lines.extend(layout_collection(f"{name} = [", item, INDENT, "]", is_tuple=False))
+            return f"{item.wrap}({name})" if item.wrap else name
+        if isinstance(item, list):
+            return [hoist(x) for x in item]
+        return item
+
+    return lines, hoist(text)
