@@ -56,7 +56,7 @@ class Built:
 
 # module-level names a generated function must not take (nor a dunder, __name__ ...):
 # the module's constants and the modules its helpers refer to by name
-MODULE_NAMES = BACKEND_MODULES + ("ARGS", "WRT", "OUTPUTS", "HESSIAN_NONZERO",
+MODULE_NAMES = BACKEND_MODULES + ("ARGS", "WRT", "SHAPES", "OUTPUTS", "HESSIAN_NONZERO",
                                   "JACOBIAN_NONZERO", "HESSIAN_ROWS", "HESSIAN_COLS",
                                   "JACOBIAN_ROWS", "JACOBIAN_COLS")
 
@@ -109,6 +109,8 @@ def build(
                       sparse_jacobian=options.jacobian == "sparse")
     derivatives = build_functions(request, progress)
     constants = [("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))]
+    if iface.shapes:  # the array arguments' shapes, by Python name
+        constants.append(("SHAPES", iface.python_shapes()))
     if several:
         constants.append(("OUTPUTS", tuple(output_names)))
     spec = ModuleSpec(backend=backend, header=[], constants=constants + derivatives.constants,

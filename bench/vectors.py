@@ -211,14 +211,15 @@ def table(data: dict) -> list[str]:
         lines_per_n = {"lines_per_n": r["lines"] / r["n"]} if "lines" in r else {}
         cells = [f"{label}, n={r['n']:,}", _cell(r, "build_s", ".3f"),
                  _cell(r, "cpython_compile_s", ".3f"), _cell(r, "import_s", ".3f"),
-                 _cell(r, "lines", ","), _cell({**r, **lines_per_n}, "lines_per_n", ".1f"),
+                 _cell(r, "lines", ","), _cell({**r, **lines_per_n}, "lines_per_n", ",.1f"),
                  _cell(r, "memory_mb", ",.0f"), _cell(r, "matches_scipy", ""),
                  _cell(r, "call_s", ",.3f", 1e3), _cell(r, "scipy_call_s", ",.3f", 1e3),
                  "" if ratio is None else f"{ratio:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     nd = data["ndarray"]
-    lines += ["", f"`grad_rosen` per call at n={nd['n']:,}, math backend: ndarray "
-                  f"{_cell(nd, 'ndarray_call_s', ',.1f', 1e6)} µs, list {_cell(nd, 'list_call_s', ',.1f', 1e6)} µs."]
+    as_array, as_list = _cell(nd, "ndarray_call_s", ",.1f", 1e6), _cell(nd, "list_call_s", ",.1f", 1e6)
+    lines += ["", f"`grad_rosen` per call at n={nd['n']:,}, math backend: "
+                  f"ndarray {as_array} µs, list {as_list} µs."]
     return lines
 
 

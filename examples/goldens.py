@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 
+ROSEN = "sum(100*(x[i+1] - x[i]**2)**2 + (1 - x[i])**2 for i in range(len(x) - 1))"
 MODEL = "beta3 + omega3*cos(beta2 + omega2*exp(beta1 + omega1*sin(beta0 + omega0*x)))"
 
 GOLDENS = {
@@ -21,10 +22,12 @@ GOLDENS = {
     "generated/h.py": ["x**2*y + sin(z)", "--hessian", "--jvp", "--hvp"],
     "generated/udl_data.py": [f"sum(({MODEL} - y)**2)", "--backend", "numpy", "--name", "loss"],
     "generated/res.py": ["r1 = x*y - 1; r2 = x + y**2; r1, r2", "--name", "res", "--jvp"],
+    "generated/rosen.py": [ROSEN, "--shape", "x=4", "--name", "rosen", "--hessian=sparse"],
+    "generated/mlp.py": ["-f", "examples/mlp.adc", "--name", "loss", "--wrt", "W,b,v,c"],
 }
 
 
-INPUTS = ["examples/udl.adc"]  # files the commands read, relative to the repository
+INPUTS = ["examples/udl.adc", "examples/mlp.adc"]  # files the commands read, relative to the repository
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

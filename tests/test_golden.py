@@ -36,7 +36,12 @@ def test_golden_modules_import_without_adcompile(path):
         "import sys; sys.modules['adcompile'] = None; sys.modules['sympy'] = None\n"
         f"import runpy; m = runpy.run_path({path!r})\n"
         "name = [k for k in m if k.startswith(('grad_', 'jacobian_'))][0]\n"
-        "print(m[name](*[0.5] * len(m['ARGS'])))\n"
+        "def value(shape):\n"
+        "    v = 0.5\n"
+        "    for n in reversed(shape):\n"
+        "        v = [v] * n\n"
+        "    return v\n"
+        "print(m[name](*[value(m.get('SHAPES', {}).get(a, ())) for a in m['ARGS']]))\n"
     )
     done = subprocess.run([sys.executable, "-I", "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -300,6 +300,9 @@ def return_lines(text: str | list, return_names: tuple[str, ...],
     for k, part in enumerate(text):  # arrays first, each a named list
         hoisted, text[k] = hoist_lists(part, lambda: alloc.take(return_names[k]))
         lines += hoisted
+    one_line = f"{INDENT}return {', '.join(tuple_text(t) for t in text)}"
+    if lines and len(one_line) <= LINE:
+        return lines + [one_line]
     for part, title in zip(text, return_names):
         if isinstance(part, list):
             name = alloc.take(title)
@@ -338,7 +341,11 @@ def _assemble(spec: ModuleSpec, globals_: _Globals, functions: list[list[str]]) 
     imports = globals_.import_lines()
     out += imports + [""] if imports else []
     for name, value in spec.constants:
-        out += layout_collection(f"{name} = (", [literal(v) for v in value], "", ")")
+        if isinstance(value, dict):
+            items = [f"{literal(k)}: {literal(v)}" for k, v in value.items()]
+            out += layout_collection(f"{name} = {{", items, "", "}", is_tuple=False)
+        else:
+            out += layout_collection(f"{name} = (", [literal(v) for v in value], "", ")")
     out += globals_.helper_lines()
     for lines in functions:
         out += ["", ""] + lines
