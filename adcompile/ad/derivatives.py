@@ -145,7 +145,9 @@ def _spec(request: Request, name: str, params: tuple[Node, ...], returns, doc: s
 def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
     """Elementwise derivatives (numpy, no reduction) in the broadcast shape of all the
     parameters: each entry that does not depend on every parameter (a constant, or
-    ``w`` for d/dx of ``x*w``) is broadcast against the parameters it misses."""
+    ``w`` for d/dx of ``x*w``) is broadcast against the parameter it misses, or, missing
+    several, against one node with the shape of all of them (so that an array argument's
+    many elements cost one node per entry, not one per entry and element)."""
     entries = [graph.lift(x) for x in leaves(structure) if not isinstance(x, ModuleConstant)]
     bit = {p.id: 1 << k for k, p in enumerate(params)}
     depends: dict[int, int] = {}
@@ -153,13 +155,17 @@ def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
         depends[node.id] = bit.get(node.id, 0)
         for arg in node.args:
             depends[node.id] |= depends[arg.id]
-    widened = {}
+    widened, everything = {}, None
     for leaf in entries:
-        node = leaf
-        for param in params:
-            if not depends[leaf.id] & bit[param.id]:
-                node = graph("broadcast", node, param)
-        widened[leaf.id] = node
+        missing = [p for p in params if not depends[leaf.id] & bit[p.id]]
+        if len(missing) <= 1:
+            widened[leaf.id] = graph("broadcast", leaf, missing[0]) if missing else leaf
+            continue
+        if everything is None:  # one node with the shape of all the parameters together
+            everything = params[0]
+            for param in params[1:]:
+                everything = graph("broadcast", everything, param)
+        widened[leaf.id] = graph("broadcast", leaf, everything)
     return _rebuild(structure, lambda x: x if isinstance(x, ModuleConstant)
                     else widened[graph.lift(x).id])
 
