@@ -16,6 +16,7 @@ written).
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from typing import Callable
 
@@ -64,7 +65,14 @@ exit status: 0 ok, 1 the check found a disagreement, 2 bad input or options,
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
-        if "unrecognized arguments: -" in message or "expected one argument" in message:
+        message = message.replace("argument --hessian-layout: ", "")
+        unknown = message.partition("unrecognized arguments: ")[2].split()
+        if unknown and unknown[0].startswith("--"):
+            options = [o for action in self._actions for o in action.option_strings]
+            close = difflib.get_close_matches(unknown[0].split("=")[0], options, n=1)
+            if close:
+                message += f"\n(did you mean {close[0]}?)"
+        elif (unknown and unknown[0].startswith("-")) or "expected one argument" in message:
             message += "\n(an expression that starts with '-' goes after --: adcompile -- \"-x**2\")"
         self.exit(2, f"adcompile: error: {message}\n")
 
@@ -106,6 +114,8 @@ def _layout(flag: str) -> Callable[[str], str]:
         if text not in ("dense", "sparse"):
             raise argparse.ArgumentTypeError(f"{flag} takes dense or sparse, not {text!r}")
         return text
+
+    layout.__name__ = flag.strip("-=")  # how argparse names the option in its messages
 
     return layout
 
@@ -162,7 +172,7 @@ def _add_more(p: argparse.ArgumentParser) -> None:
                       help="add hessian_NAME(*ARGS) -> (value, gradient, H), H over the WRT "
                            "scalars; --hessian=sparse gives H as (rows, cols, values), the "
                            "entries not structurally zero, both triangles")
-    more.add_argument("--hessian-layout", type=_layout("--hessian"), default=None,
+    more.add_argument("--hessian-layout", type=_layout("--hessian="), default=None,
                       help=argparse.SUPPRESS)  # --hessian=sparse, split off by parse_command
     more.add_argument("--jacobian", default="dense", type=_layout("--jacobian"), metavar="sparse",
                       help="--jacobian=sparse: jacobian_NAME gives J as (rows, cols, values)")
@@ -179,7 +189,8 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wrt", metavar="A,B,...",
                    help="the arguments to differentiate, in gradient order (default: all of --args)")
     p.add_argument("--shape", metavar="NAME=N", type=_shape, action="append", default=[],
-                   help="make NAME an array argument of static shape N (x=10) or RxC (W=16x4): "
+                   help="make NAME an array argument of static shape N (x=10), RxC (W=16x4) or "
+                        "more axes (T=2x3x4): "
                         "the functions take it as one parameter and return its derivative in "
                         "its shape; repeat for each array")
 
@@ -247,7 +258,11 @@ def check_parser() -> argparse.ArgumentParser:
 def _seeing_parser(prog: str, description: str, shown_in: str) -> argparse.ArgumentParser:
     p = _Parser(prog=prog, description=description)
     _add_input(p)
-    p.add_argument("--at", metavar="A=1,B=2", help="the point: a number for every variable")
+    p.add_argument("--at", metavar="A=1,B=2",
+                   help="the point: a number for every variable; an array's elements one by one "
+                        "(x[0]=1,W[1,0]=2) or whole (x=[1,2])")
+    p.add_argument("--shape", metavar="NAME=N", type=_shape, action="append", default=[],
+                   help="declare an array argument's shape (x=10, W=16x4), for len(x) and x[-1]")
     p.add_argument("--name", default="f", help=f"the output's name in {shown_in} (default: f)")
     p.add_argument("--digits", type=_whole_number(0, 17), default=3,
                    help="decimals shown, 0 to 17 (default: 3)")
@@ -287,7 +302,7 @@ def _passes(ns):
 
     text, source = read_input(ns)
     graph = Graph(fold=False, algebra=False, reorder=False)  # the graph exactly as written
-    program = parse(text, graph, source=source)
+    program = parse(text, graph, source=source, shapes=_shapes(ns))
     if len(program.outputs) != 1:
         raise CompileError("explain and graph show one output; this program has several")
     passes = None

@@ -37,9 +37,10 @@ class Options:
 
     def spelled(self, option: str, value: str | None = None) -> str:
         """How the user wrote an option: ``--wrt 'y'`` on the command line, ``wrt='y'`` in Python."""
+        keyword = {"shape": "shapes"}.get(option, option)  # --shape x=3 is shapes={"x": 3}
         if value is None:
-            return f"--{option}" if self.cli else f"{option}="
-        return f"--{option} {shlex.quote(value)}" if self.cli else f"{option}={value!r}"
+            return f"--{option}" if self.cli else f"{keyword}="
+        return f"--{option} {shlex.quote(value)}" if self.cli else f"{keyword}={value!r}"
 
 
 @dataclass
@@ -63,7 +64,10 @@ class Interface:
 def check_identifier(name: str, option: str, options: Options) -> str:
     normal = normalize_name(name.strip())
     if not normal.isidentifier():
-        raise CompileError(f"{options.spelled(option)} lists {name!r}, which is not a valid name")
+        hint = (f" (an array argument is named whole: {normal.split('[')[0]})"
+                if "[" in normal else "")
+        raise CompileError(f"{options.spelled(option)} lists {name!r}, which is not a valid name"
+                           + hint)
     return normal
 
 
@@ -81,8 +85,26 @@ def resolve_interface(program: Program, options: Options) -> Interface:
     else:
         wrt = _resolve_wrt(options, args, python_args)
     python_of = dict(zip(args, python_args))
+    _check_declared(program, options, args)
     arrays = {a: shapes[a] for a in args if a in shapes}
     return Interface(args, python_args, wrt, [python_of[w] for w in wrt], arrays)
+
+
+def _check_declared(program: Program, options: Options, args: list[str]) -> None:
+    """A declared shape must name an argument: one the expression uses, or one ``args``
+    lists (a typo, ``--shape X=3`` for ``x``, would silently add an argument)."""
+    used = {v.split("[", 1)[0] for v in program.variables}
+    listed = set(options.args or ()) if program.signature is None else set(args)
+    for name in options.shapes:
+        if name not in used and name not in listed:
+            near = [v for v in sorted(used) if v.lower() == name.lower()]
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise CompileError(f"{options.spelled('shape')} declares {name}, which the expression "
+                               f"does not use{hint}; list it in {options.spelled('args')} to make "
+                               "it an unused argument")
+
+
+MAX_ELEMENTS = 10**6  # an array argument unrolls into this many scalar variables at most
 
 
 def _is_element(variable: str, shapes: dict[str, Shape]) -> bool:
@@ -99,7 +121,7 @@ def _listed_args(program: Program, options: Options, used: list[str]) -> list[st
     missing = [v for v in natural_sorted(used) if v not in counts]
     if missing:
         raise CompileError(f"the expression uses {', '.join(missing)}, which {flag} does not list")
-    steps = [a for a in args if a in program.steps]
+    steps = [a for a in args if a in program.steps or a in program.vector_steps]
     if steps:
         raise CompileError(f"{flag} lists {', '.join(steps)}, which the program assigns")
     return args
@@ -147,6 +169,13 @@ def normalize_shapes(shapes, options: Options) -> dict[str, Shape]:
             raise CompileError(f"the shape of {name!r} must be a whole number >= 1 or a tuple "
                                f"of them, such as 3 or (2, 4); not {shape!r}")
         out[key] = tuple(int(d) for d in dims)
+        size = 1
+        for d in out[key]:
+            size *= d
+        if size > MAX_ELEMENTS:
+            raise CompileError(f"the shape of {name!r}, {shape!r}, has {size:,} elements; "
+                               f"adcompile unrolls an array into one scalar per element, and takes "
+                               f"at most {MAX_ELEMENTS:,}")
     return out
 
 

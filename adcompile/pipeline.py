@@ -16,6 +16,7 @@ from adcompile.codegen.printer import ArrayParam, ModuleSpec, generate
 from adcompile.errors import CompileError, visible
 from adcompile.ad.derivatives import Request, build_functions
 from adcompile.ir.graph import APPLY, Graph, Node, reachable
+from adcompile.ir.safe_branches import safe_branches
 from adcompile.codegen.names import NameAllocator, is_reserved_word, python_name
 from adcompile.frontend.reader import TRACED
 from adcompile.frontend.program import Program, element_indices
@@ -100,11 +101,14 @@ def build(
                  if options.jvp or options.hvp else [])
     output_names = _output_names(program)
     cotangents = params.extra("c_", output_names) if several else []
-    request = Request(name, graph, tuple(program.outputs), _flat(params.args), _flat(params.wrt),
+    # on arrays both branches of a where are computed: make the one not taken safe
+    outputs = safe_branches(graph, program.outputs) if backend.arrays else program.outputs
+    request = Request(name, graph, tuple(outputs), _flat(params.args), _flat(params.wrt),
                       bool(options.hessian), options.jvp, options.hvp, reduced=reduced,
                       elementwise=backend.arrays and not reduced,
                       direction=tuple(direction), cotangents=tuple(cotangents),
                       arrays=tuple(params.arrays), wrt_shapes=params.wrt_shapes,
+                      wrt_names=tuple(iface.python_wrt),
                       sparse_hessian=options.hessian == "sparse",
                       sparse_jacobian=options.jacobian == "sparse")
     derivatives = build_functions(request, progress)

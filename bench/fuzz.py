@@ -40,6 +40,7 @@ PROPERTY_TESTS = [
     "tests/test_random.py::test_random_hessians_agree_with_sympy",
     "tests/test_random.py::test_numpy_backend_agrees_with_math_backend_elementwise",
     "tests/test_random.py::test_random_vector_programs_agree_with_sympy",
+    "tests/test_random.py::test_random_branches_agree_with_sympy",
     "tests/test_hardening.py::test_random_bytes",
     "tests/test_hardening.py::test_token_soup",
     "tests/test_hardening.py::test_mutated_valid_expressions",

@@ -23,7 +23,7 @@ import time
 import adcompile
 from adcompile.fileio import write_atomic
 
-from . import arrays, vectors
+from . import arrays, branches, vectors
 from .anchors import available, per_call, run_anchor
 from .cases import Case, all_cases
 
@@ -146,7 +146,7 @@ def targets(rows: list[dict]) -> list[str]:
 
 
 def report(rows: list[dict], cap: float, array_row: dict | None = None,
-           vector_data: dict | None = None) -> str:
+           vector_data: dict | None = None, branch_row: dict | None = None) -> str:
     anchors = available()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"adcompile {adcompile.__version__} benchmark, {stamp}; Python {platform.python_version()} "
@@ -156,6 +156,8 @@ def report(rows: list[dict], cap: float, array_row: dict | None = None,
         lines += ["", *arrays.table(array_row), "", "Targets:", *array_targets(array_row)]
     if vector_data is not None:
         lines += ["", *vectors.table(vector_data), "", "Targets:", *vectors.targets(vector_data)]
+    if branch_row is not None:
+        lines += ["", *branches.table(branch_row), "", "Targets:", *branches.targets(branch_row)]
     return "\n".join(lines) + "\n"
 
 
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small rows only (a smoke test)")
     parser.add_argument("--cap", type=float, default=60.0, help="seconds allowed per anchor")
     parser.add_argument("--points", type=int, default=1_000_000,
-                        help="data points for the numpy-backend row (default: 10^6)")
+                        help="data points for the numpy-backend rows (default: 10^6)")
     ns = parser.parse_args(argv)
     sys.setrecursionlimit(10_000)  # SymPy's own limit would fail it sooner than its time
     rows = run(all_cases(ns.quick), ns.cap)
@@ -181,14 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     array_row = arrays.measure(10_000 if ns.quick else ns.points, ns.cap)
     print("bench: vectors (Rosenbrock with x[i]) ...", file=sys.stderr, flush=True)
     vector_data = vectors.measure(ns.quick, ns.cap)
-    text = report(rows, ns.cap, array_row, vector_data)
+    print("bench: branches (Huber regression with where) ...", file=sys.stderr, flush=True)
+    branch_row = branches.measure(10_000 if ns.quick else ns.points, ns.cap)
+    text = report(rows, ns.cap, array_row, vector_data, branch_row)
     print(text)
     os.makedirs(RESULTS, exist_ok=True)
     name = "quick" if ns.quick else "latest"
     write_atomic(os.path.join(RESULTS, f"{name}.md"), text)
     write_atomic(os.path.join(RESULTS, f"{name}.json"),
                  json.dumps({"version": adcompile.__version__, "rows": rows, "arrays": array_row,
-                             "vectors": vector_data}, indent=1) + "\n")
+                             "vectors": vector_data, "branches": branch_row}, indent=1) + "\n")
     return 0
 
 

@@ -18,7 +18,7 @@ SHAPES = {"b": (4,), "v": (4,), "W": (4, 2), "x": (2,)}
 def _as_floats(x):
     """An array argument's values as Python floats (nested lists for a matrix), so that
     arithmetic on them runs at Python float speed; a list or tuple is used as it is."""
-    return x.tolist() if hasattr(x, "tolist") else x
+    return x.astype(float).tolist() if hasattr(x, "astype") else x
 
 
 def loss(b, c, v, W, x, y):
@@ -127,12 +127,12 @@ def grad_loss(b, c, v, W, x, y):
     d_b_0 = d_h_0 * t32
     d_W_0_1 = x_1 * d_b_0
     d_W_0_0 = x_0 * d_b_0
-    gradient = [
+    d_W = [
         [d_W_0_0, d_W_0_1],
         [d_W_1_0, d_W_1_1],
         [d_W_2_0, d_W_2_1],
         [d_W_3_0, d_W_3_1],
     ]
-    gradient_1 = [d_b_0, d_b_1, d_b_2, d_b_3]
-    gradient_2 = [d_v_0, d_v_1, d_v_2, d_v_3]
-    return t24, (gradient, gradient_1, gradient_2, d_out)
+    d_b = [d_b_0, d_b_1, d_b_2, d_b_3]
+    d_v = [d_v_0, d_v_1, d_v_2, d_v_3]
+    return t24, (d_W, d_b, d_v, d_out)

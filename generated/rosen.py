@@ -13,7 +13,7 @@ HESSIAN_COLS = (0, 1, 0, 1, 2, 1, 2, 3, 2, 3)
 def _as_floats(x):
     """An array argument's values as Python floats (nested lists for a matrix), so that
     arithmetic on them runs at Python float speed; a list or tuple is used as it is."""
-    return x.tolist() if hasattr(x, "tolist") else x
+    return x.astype(float).tolist() if hasattr(x, "astype") else x
 
 
 def rosen(x):
@@ -183,6 +183,6 @@ def hessian_rosen(x):
     t55 = t54 + t54
     t56 = -200.0 * x_2
     t57 = t56 + t56
-    gradient = [d_x_0, d_x_1, d_x_2, d_x_3]
+    d_x = [d_x_0, d_x_1, d_x_2, d_x_3]
     hessian = [t33, t44, t44, t42, t55, t55, t53, t57, t57, 200.0]
-    return t22, gradient, (HESSIAN_ROWS, HESSIAN_COLS, hessian)
+    return t22, d_x, (HESSIAN_ROWS, HESSIAN_COLS, hessian)

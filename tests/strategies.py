@@ -26,10 +26,18 @@ BINARY = [
     "(1 + ({})**2) ** tanh({})", "pow(2 + sin({}), {})", "({}) ** 2", "({}) ** 3",
     "atan2({}, {})", "hypot({}, {})", "max({}, {})", "min({}, {})", "log(2 + sin({}), 3 + cos({}))",
 ]
+# branches: comparisons, boolean combinations, both ways to choose (nesting comes from the
+# pool, as for every template).  SymPy differentiates Piecewise slowly, so they have their
+# own profile (branch_expressions) rather than slowing every case of the main one.
+BRANCHES = [
+    "where({} > 0.3, {}, 1.5)", "({} if {} <= 0.2 else -0.5)", "where({} < 1, log(1 + ({})**2), 0.5)",
+    "where((0 < {} < 2) or not ({} >= -1), x * y, sin(z))", "where({} != 0, {}, 0.0)",
+    "where({} == {}, 1.0, 2.0)", "where((x > -1) and (x < 1), sqrt(1 - x*x) * ({}), {})",
+]
 
 
 @st.composite
-def expressions(draw, max_steps: int = 24, max_length: int = 400) -> str:
+def expressions(draw, max_steps: int = 24, max_length: int = 400, branches: bool = False) -> str:
     """A random expression built up step by step from a pool of subexpressions.
 
     Each step applies a unary or binary template to recent members of the pool
@@ -50,7 +58,7 @@ def expressions(draw, max_steps: int = 24, max_length: int = 400) -> str:
         elif kind == "unary":
             new = draw(st.sampled_from(UNARY)).format(pick())
         else:
-            template = draw(st.sampled_from(BINARY))
+            template = draw(st.sampled_from(BINARY + BRANCHES if branches else BINARY))
             new = template.format(pick(), pick()) if template.count("{}") == 2 else template.format(pick())
         if len(new) > max_length:
             break

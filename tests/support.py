@@ -16,8 +16,11 @@ from adcompile.verify.reference import MPMATH_MODULES, prepare_for_evaluation
 X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 
 INFIX = {"add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y", "neg": "-x", "pow": "x ** y"}
-# Every op a user can write that the math backend prints (the reductions are numpy's).
-MATH_OPS = [op for op in OPS_LIST if (op.language or op.name in INFIX) and MATH.can_print(op)]
+# Every op a user can write that the math backend prints (the reductions are numpy's), on
+# numbers: where(cond, a, b) takes a condition, and tests/test_branches.py covers it (each
+# backend, first and second order, at and across the edge).
+MATH_OPS = [op for op in OPS_LIST if (op.language or op.name in INFIX) and MATH.can_print(op)
+            and op.name != "where"]
 
 # The seed tutorial's point, and its printed forward values and gradient (to 3 decimals;
 # ../shared/seed/README.md).  SEED_FORWARD is keyed by each step written out in the

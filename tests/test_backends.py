@@ -13,7 +13,7 @@ from support import close
 import adcompile
 from adcompile.cli import main
 from adcompile.codegen.backends import BACKENDS, MATH, MATH_SPELLINGS, NUMPY, Backend, get_backend
-from adcompile.codegen.spellings import UNAVAILABLE, Call, Helper, Infix, Power, Prefix
+from adcompile.codegen.spellings import UNAVAILABLE, Call, Choice, Helper, Infix, Power, Prefix
 from adcompile.errors import CompileError
 from adcompile.explain.passes import INFIX
 from adcompile.ir.ops import OPS, OPS_LIST
@@ -30,7 +30,7 @@ def test_every_spelling_names_a_real_function_or_helper(backend):
         elif isinstance(spelling, Helper):
             assert callable(getattr(backend.runtime, spelling.name)), (backend.name, op.name)
         else:
-            assert isinstance(spelling, (Infix, Prefix, Power)) or spelling is UNAVAILABLE
+            assert isinstance(spelling, (Infix, Prefix, Power, Choice)) or spelling is UNAVAILABLE
 
 
 def test_an_op_a_table_leaves_out_is_the_function_of_its_own_name():
@@ -56,7 +56,9 @@ def test_power_prints_a_small_integral_exponent_with_stars_and_any_other_with_po
 
 
 def test_explains_operators_are_the_math_backends():
-    assert INFIX == {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+    assert INFIX == {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**",
+                     "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
+                     "logical_and": "and", "logical_or": "or"}
 
 
 def test_an_unknown_backend_names_the_registered_ones():

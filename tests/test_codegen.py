@@ -14,7 +14,7 @@ import sympy as sp
 import adcompile
 
 HOSTILE = (
-    "lambda * if + t0 * d_t0 + sin(math) + abs(_sigmoid) * sigmoid(None) + __debug__"
+    "lambda * class + t0 * d_t0 + sin(math) + abs(_sigmoid) * sigmoid(None) + __debug__"
     " + match*case*_ + lambda_ + inf*pi + max(np, t1) + min(d_x, x) + sum * len"
 )
 
@@ -22,11 +22,11 @@ HOSTILE = (
 def test_hostile_names_give_correct_importable_code():
     m = adcompile.compile(HOSTILE, format=False)
     assert m.ARGS[:4] == ("_", "__debug___", "_sigmoid", "case")
-    assert "lambda_" in m.ARGS and "lambda__" in m.ARGS and "if_" in m.ARGS and "None_" in m.ARGS
+    assert "lambda_" in m.ARGS and "lambda__" in m.ARGS and "class_" in m.ARGS and "None_" in m.ARGS
     assert m.ARGS == m.WRT
     names = {n: sp.Symbol(n, real=True) for n in m.ARGS}
     s = lambda n: names[n]
-    expr = (s("lambda__") * s("if_") + s("t0") * s("d_t0") + sp.sin(s("math"))
+    expr = (s("lambda__") * s("class_") + s("t0") * s("d_t0") + sp.sin(s("math"))
             + sp.Abs(s("_sigmoid")) / (1 + sp.exp(-s("None_"))) + s("__debug___")
             + s("match") * s("case") * s("_") + s("lambda_") + s("inf") * sp.pi
             + sp.Max(s("np"), s("t1")) + sp.Min(s("d_x"), s("x")) + s("sum") * s("len"))

@@ -157,7 +157,7 @@ def uses_int(x):
 
 
 @pytest.mark.parametrize("fn, words", [
-    (branch, ["Comparing", "adcompile.max(a, b)", "adcompile.relu(x)", "abs(x)"]),
+    (branch, ["Branching on", "adcompile.where(cond, a, b)", "adcompile.where(x > 0, x, 0.0)"]),
     (uses_math, ["float()", "adcompile.sin"]),
     (uses_int, ["index"]),
 ])

@@ -76,6 +76,23 @@ ALGEBRA = {
                              "%0 = mul(-2.0, x)\nreturn %0"),
     "-(c / x) -> (-c) / x": ("-(2/x)", "%0 = div(2.0, x)\n%1 = neg(%0)\nreturn %1",
                              "%0 = div(-2.0, x)\nreturn %0"),
+    "where(c, p, q) + where(c, r, s) -> where(c, p + r, q + s): one choice, each branch "
+    "computing only its own sum": (
+        "where(x > 0, y, 1) + where(x > 0, z, 2)",
+        "%0 = gt(x, 0.0)\n%1 = where(%0, y, 1.0)\n%2 = where(%0, z, 2.0)\n%3 = add(%1, %2)\nreturn %3",
+        "%0 = gt(x, 0.0)\n%1 = add(y, z)\n%2 = where(%0, %1, 3.0)\nreturn %2"),
+    "where(c, a, a) -> a": ("where(x > 0, y, y)", "%0 = gt(x, 0.0)\n%1 = where(%0, y, y)\nreturn %1",
+                            "return y"),
+    "where(True, a, b) -> a; where(False, a, b) -> b": (
+        "where(1 > 0, y, z)", "%0 = where(1.0, y, z)\nreturn %0", "return y"),
+    "where(c, where(c, p, q), b) -> where(c, p, b)": (
+        "where(x > 0, where(x > 0, y, z), 1)",
+        "%0 = gt(x, 0.0)\n%1 = where(%0, y, z)\n%2 = where(%0, %1, 1.0)\nreturn %2",
+        "%0 = gt(x, 0.0)\n%1 = where(%0, y, 1.0)\nreturn %1"),
+    "where(c, a, where(c, p, q)) -> where(c, a, q)": (
+        "where(x > 0, 1, where(x > 0, y, z))",
+        "%0 = gt(x, 0.0)\n%1 = where(%0, y, z)\n%2 = where(%0, 1.0, %1)\nreturn %2",
+        "%0 = gt(x, 0.0)\n%1 = where(%0, 1.0, z)\nreturn %1"),
     "x ** 1 -> x": ("x**1", "%0 = pow(x, 1.0)\nreturn %0", "return x"),
     "x ** 0 -> 1 (also for nan, as IEEE pow)": ("x**0", "%0 = pow(x, 0.0)\nreturn %0", "return 1.0"),
     "x ** 2 -> x * x": ("x**2", "%0 = pow(x, 2.0)\nreturn %0", "%0 = mul(x, x)\nreturn %0"),

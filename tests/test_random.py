@@ -59,8 +59,16 @@ def test_random_hessians_agree_with_sympy(text):
     assert report.ok, f"{text}\n{report}"
 
 
+@profile(max(EXAMPLES // 10, 40))
+@given(expressions(max_steps=10, branches=True))
+def test_random_branches_agree_with_sympy(text):
+    report = adcompile.check(text, points=4, timeout=5, hessian=True)
+    assume(comparable(report))
+    assert report.ok, f"{text}\n{report}"
+
+
 @profile(max(EXAMPLES // 5, 50))
-@given(expressions())
+@given(expressions(branches=True))
 def test_numpy_backend_agrees_with_math_backend_elementwise(text):
     scalar = adcompile.compile(text)
     vector = adcompile.compile(text, backend="numpy")
@@ -225,14 +233,14 @@ def test_the_time_limit_fires_again_if_its_first_exception_is_lost():
 
 def test_the_fuzz_strategies_cover_every_op_a_user_can_write():
     # Issue 14 (14): a new op row must not be left out of the differential fuzzing
-    from strategies import BINARY, UNARY
+    from strategies import BINARY, BRANCHES, UNARY
 
     from adcompile.ir.graph import Graph, reachable
     from adcompile.ir.ops import OPS_LIST
     from adcompile.frontend.text import parse
 
     covered = set()
-    for template in UNARY + BINARY:
+    for template in UNARY + BINARY + BRANCHES:
         graph = Graph(fold=False, algebra=False)
         program = parse(template.format(*["x", "y"][: template.count("{}")]), graph)
         covered |= {n.op.name for n in reachable(program.outputs) if n.op is not None}

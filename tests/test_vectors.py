@@ -314,3 +314,60 @@ def test_numpy_elementwise_gradient_of_an_array_has_its_full_shape_in_linear_cod
     lines = [adcompile.compile(text, shapes={"x": n}, backend="numpy", format=False)
              .source.count("\n") for n in (50, 100)]
     assert lines[1] < 2.2 * lines[0]
+
+
+# --- found by trying it as a new user ---
+
+def test_args_naming_a_vector_step_is_refused():
+    with pytest.raises(CompileError, match="which the program assigns"):
+        adcompile.compile("h = [x[j]*2 for j in range(2)]; h[0] + h[1]", args="h,x")
+
+
+def test_a_declared_shape_the_expression_does_not_use_is_refused():
+    with pytest.raises(CompileError, match=r"declares X, which the expression does not use "
+                                           r"\(did you mean x\?\)"):
+        adcompile.compile("x[0] * 2", shapes={"X": 3})
+    m = adcompile.compile("x[0] * 2", shapes={"X": 3}, args="X,x")  # listed: an unused argument
+    assert m.grad_f([1.0, 2.0, 3.0], [4.0]) == (8.0, ([0.0, 0.0, 0.0], [2.0]))
+
+
+def test_a_huge_shape_is_refused_before_anything_is_built():
+    with pytest.raises(CompileError, match="100,000,000 elements"):
+        adcompile.compile("x[0]", shapes={"x": 10**8})
+
+
+def test_integer_arrays_are_read_as_floats():
+    m = adcompile.compile("x[0] / x[1]", shapes={"x": 2})
+    value, gradient = m.grad_f(np.array([1, 2]))
+    assert value == 0.5 and all(type(g) is float for g in gradient)
+
+
+def test_traced_indexing_without_shapes_says_how_to_declare_one():
+    def f(x):
+        return x[0] * x[1]
+
+    with pytest.raises(adcompile.TracingError, match=r"shapes=\{'x': 3\}"):
+        adcompile.compile(f)
+
+
+def test_explain_takes_shapes_and_array_elements_at_a_point():
+    text = "h = [tanh(W[j, 0]*x[0] + b[j]) for j in range(2)]; (h[0] + h[-1] - y)**2"
+    run = _cli("explain", text, "--shape", "b=2",
+               "--at", "x=[1], y=2, b=[0.1, 0.2], W[0][0]=0.5, W[1,0]=-0.3")
+    assert run.returncode == 0, run.stderr
+    h = [np.tanh(0.5 + 0.1), np.tanh(-0.3 + 0.2)]
+    d_b0 = 2 * (h[0] + h[1] - 2) * (1 - h[0] ** 2)
+    row = next(line for line in run.stdout.splitlines() if line.startswith("b[0] "))
+    assert row.split()[1] == f"{d_b0:.3f}"  # the gradient table: b[0], df/db[0], finite diff.
+    bad = _cli("explain", "W[0, 0]*2", "--at", "W[0=1")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["x*y", "--hessian=spares"], "--hessian= takes dense or sparse, not 'spares'"),
+    (["x[0]", "--shapes", "x=3"], "did you mean --shape?"),
+    (["x[0]*2", "--wrt", "x[0]"], "an array argument is named whole: x"),
+])
+def test_cli_messages_name_what_the_user_wrote(argv, message):
+    run = _cli(*argv)
+    assert run.returncode != 0 and message in run.stderr and "hessian-layout" not in run.stderr

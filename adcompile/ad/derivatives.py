@@ -53,6 +53,7 @@ class Request:
     # array parameters (ARGS and directions): one name in the signature for their elements
     arrays: tuple[ArrayParam, ...] = ()
     wrt_shapes: tuple = ()  # per WRT argument: its shape, or None for a scalar
+    wrt_names: tuple = ()  # per WRT argument: its Python name (names a long returned array)
     sparse_hessian: bool = False  # hessian_NAME returns COO (rows, cols, values)
     sparse_jacobian: bool = False  # jacobian_NAME returns COO (rows, cols, values)
 
@@ -68,10 +69,11 @@ class Request:
         if not any(self.wrt_shapes):
             return flat
         parts, at = [], 0
-        for shape in self.wrt_shapes:
+        for k, shape in enumerate(self.wrt_shapes):
             size = _size(shape)
             chunk = flat[at: at + size]
-            parts.append(chunk[0] if shape is None else _shaped(chunk, shape))
+            title = f"d_{self.wrt_names[k]}" if k < len(self.wrt_names) else None
+            parts.append(chunk[0] if shape is None else _shaped(chunk, shape, title))
             at += size
         return parts[0] if len(parts) == 1 else tuple(parts)
 
@@ -90,12 +92,12 @@ def _size(shape) -> int:
     return size
 
 
-def _shaped(flat: tuple, shape: tuple) -> ArrayValue:
+def _shaped(flat: tuple, shape: tuple, title: str | None = None) -> ArrayValue:
     """Row-major ``flat`` nested as ``shape``, without recursion over the rank."""
     items = list(flat)
     for n in reversed(shape[1:]):
         items = [ArrayValue(items[k: k + n]) for k in range(0, len(items), n)]
-    return ArrayValue(items)
+    return ArrayValue(items, title)
 
 
 @dataclass
@@ -171,8 +173,10 @@ def _broadcast_all(graph: Graph, structure: tuple, params: list[Node]) -> tuple:
 
 
 def _rebuild(structure, leaf_map):
+    if isinstance(structure, ArrayValue):
+        return ArrayValue((_rebuild(item, leaf_map) for item in structure), structure.title)
     if isinstance(structure, tuple):
-        return type(structure)(_rebuild(item, leaf_map) for item in structure)
+        return tuple(_rebuild(item, leaf_map) for item in structure)
     return leaf_map(structure)
 
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from adcompile.ir.graph import APPLY, VAR, Graph, Node, reachable, use_counts
+from adcompile.ir.graph import APPLY, CONST, VAR, Graph, Node, reachable, use_counts
+from adcompile.ir.guards import Guard  # the branches an adjoint term flows under
 
 
 def _linear_maps(node: Node) -> list:
@@ -81,6 +82,66 @@ class _Hints:
             entry[1].append(primal)
 
 
+
+
+def _peel(node: Node) -> tuple[Guard, Node]:
+    """``where(c, p, 0)`` as ((c, True),) and p (``where(c, 0, q)`` as ((c, False),) and
+    q), repeatedly: a contribution that flows only through one branch."""
+    guard: list[tuple[int, bool]] = []
+    while node.opname == "where":
+        c, a, b = node.args
+        if b.kind == CONST and b.value == 0.0:
+            guard.append((c.id, True))
+            node = a
+        elif a.kind == CONST and a.value == 0.0:
+            guard.append((c.id, False))
+            node = b
+        else:
+            break
+    return tuple(guard), node
+
+
+def _within(guard: Guard, inner: Guard) -> Guard | None:
+    """``guard`` then ``inner``, without the branches ``guard`` is already in; None where
+    ``inner`` needs the other branch of one of them (the term is structurally zero)."""
+    taken = dict(guard)
+    out = list(guard)
+    for cond, branch in inner:
+        if cond in taken:
+            if taken[cond] != branch:
+                return None
+            continue
+        taken[cond] = branch
+        out.append((cond, branch))
+    return tuple(out)
+
+
+def _wrap(graph: Graph, guard: Guard, node: Node) -> Node:
+    """``node`` inside the ``where``s of ``guard``: itself where the guard holds, else 0."""
+    for cond_id, taken in reversed(guard):
+        cond = graph.nodes[cond_id]
+        node = graph("where", cond, node, 0.0) if taken else graph("where", cond, 0.0, node)
+    return node
+
+
+def _join(graph: Graph, terms: dict[Guard, Node]) -> Node:
+    """One node for adjoint terms kept apart by branch: each term inside the ``where``s
+    of its guard, the branches of one condition joined in one ``where(c, p, q)``."""
+    terms = dict(terms)
+    while len(terms) > 1 or () not in terms:
+        longest = max(len(g) for g in terms)
+        guard = next(g for g in terms if len(g) == longest)
+        (c_id, taken), outer = guard[-1], guard[:-1]
+        sibling = outer + ((c_id, not taken),)
+        this, other = terms.pop(guard), terms.pop(sibling, None)
+        zero = graph.const(0.0)
+        other = zero if other is None else other
+        if_true, if_false = (this, other) if taken else (other, this)
+        joined = graph("where", graph.nodes[c_id], if_true, if_false)
+        terms[outer] = joined if outer not in terms else graph("add", terms[outer], joined)
+    return terms[()]
+
+
 def reverse(
     graph: Graph,
     outputs: list[Node],
@@ -95,6 +156,12 @@ def reverse(
     structurally zero; and which primal each new node is the adjoint of.
     ``cotangents`` are nodes or numbers (1.0 for a gradient).
 
+    A node's adjoint is kept as terms by branch (``Guard``): what flows back
+    through the branch of a ``where`` that is taken where c holds stays apart from
+    the rest, so every derivative computed from it is computed only in that branch
+    (its local derivatives may be undefined elsewhere: d log(x) at x = 0), and
+    the terms are joined into ``where``s only where they reach a variable.
+
     ``reduced`` is for array code whose output is reduced to a scalar.
     An adjoint may be smaller than the array it stands for (a reduction's
     scalar adjoint stands for that scalar at every element), so each
@@ -107,36 +174,48 @@ def reverse(
     order = reachable(outputs)
     active = active_nodes(order, wrt)
     shared = {k for k, n in use_counts(order).items() if n > 1} if reduced else set()
-    adjoint: dict[int, Node] = {}
+    adjoint: dict[int, dict[Guard, Node]] = {}
     hints = _Hints("d", len(graph.nodes))
 
-    def accumulate(target: Node, contribution: Node) -> None:
-        previous = adjoint.get(target.id)
+    wrt_ids = {w.id for w in wrt}
+
+    def accumulate(target: Node, guard: Guard, contribution: Node) -> None:
+        terms = adjoint.setdefault(target.id, {})
+        previous = terms.get(guard)
         total = contribution if previous is None else graph("add", previous, contribution)
-        hints.note(total, target)
-        adjoint[target.id] = total
+        if not (guard and target.id in wrt_ids):  # a branch's share of d_x: d_x is the join
+            hints.note(total, target)
+        terms[guard] = total
 
     for out, c in zip(outputs, cotangents):
         if out.id in active:
-            accumulate(out, graph.lift(c))
+            accumulate(out, (), graph.lift(c))
     for step, node in enumerate(reversed(order)):
         if on_step is not None and step % 4096 == 0:
             on_step(step, len(order))
-        v = adjoint.get(node.id)
-        if v is None or node.kind != APPLY:
+        if node.id not in adjoint or node.kind != APPLY:
             continue
-        hints.note(v, node)
-        for arg, linear in zip(node.args, _linear_maps(node)):
-            if linear is not None and arg.id in active:
-                contribution = linear(v)
+        maps = _linear_maps(node)
+        for guard, v in adjoint[node.id].items():
+            hints.note(v, node)
+            for arg, linear in zip(node.args, maps):
+                if linear is None or arg.id not in active:
+                    continue
+                inner, contribution = _peel(linear(v))
+                under = _within(guard, inner)
+                if under is None:  # flows only where a condition both holds and does not
+                    continue
                 if reduced and (arg.kind == VAR or arg.id in shared):
+                    # pick the branch at each element before summing over the elements
                     like = arg if node.op.reduction else node
-                    contribution = graph("sum_to", contribution, arg, like)
-                accumulate(arg, contribution)
-    for w in wrt:
-        if w.id in adjoint:
-            hints.note(adjoint[w.id], w)
-    return [adjoint.get(w.id) for w in wrt], hints.found
+                    contribution = graph("sum_to", _wrap(graph, under, contribution), arg, like)
+                    under = ()
+                accumulate(arg, under, contribution)
+    result = [_join(graph, adjoint[w.id]) if w.id in adjoint else None for w in wrt]
+    for w, r in zip(wrt, result):
+        if r is not None:
+            hints.note(r, w)
+    return result, hints.found
 
 
 def forward(

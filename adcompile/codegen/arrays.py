@@ -32,7 +32,13 @@ class ArrayParam:
 
 
 class ArrayValue(tuple):
-    """A returned array: its items, which are rows (``ArrayValue``) for a matrix."""
+    """A returned array: its items, which are rows (``ArrayValue``) for a matrix; ``title``
+    names it where it is too long for the return line (``d_W = [...]``)."""
+
+    def __new__(cls, items=(), title: str | None = None):
+        value = super().__new__(cls, items)
+        value.title = title
+        return value
 
 
 @dataclass(frozen=True)
@@ -62,13 +68,14 @@ def unpack_lines(param: ArrayParam, names: list[str], source: str) -> list[str]:
 
 
 def hoist_lists(text, take_name) -> tuple[list[str], object]:
-    """Name every returned list first (``d_x = [...]``), so that the return line is short;
+    """Name every returned list first (``d_x = [...]``, after its title where it has one),
+    so that the return line is short;
     the text returned refers to the names (``np.array(d_x)`` where the list is wrapped)."""
     lines: list[str] = []
 
     def hoist(item):
         if isinstance(item, ListText):
-            name = take_name()
+            name = take_name(item.title)
             lines.extend(layout_collection(f"{name} = [", item, INDENT, "]", is_tuple=False))
             return f"{item.wrap}({name})" if item.wrap else name
         if isinstance(item, list):

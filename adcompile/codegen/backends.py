@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Mapping
 
-from adcompile.codegen.spellings import UNAVAILABLE, Call, Helper, Infix, Power, Prefix, Spelling
+from adcompile.codegen.spellings import (
+    UNAVAILABLE,
+    Call,
+    Choice,
+    Helper,
+    Infix,
+    Power,
+    Prefix,
+    Spelling,
+)
 from adcompile.errors import CompileError
 
 MATH_SPELLINGS: Mapping[str, Spelling] = {
@@ -28,6 +37,10 @@ MATH_SPELLINGS: Mapping[str, Spelling] = {
     "neg": Prefix("-"), "pow": Power("pow"), "abs": Call("fabs"),
     "sign": Helper("_sign"), "relu": Helper("_relu"), "max": Helper("_max"),
     "min": Helper("_min"), "sigmoid": Helper("_sigmoid"), "softplus": Helper("_softplus"),
+    # conditions: operators on booleans; where(c, a, b) is printed as a choice
+    "lt": Infix("<"), "le": Infix("<="), "gt": Infix(">"), "ge": Infix(">="),
+    "eq": Infix("=="), "ne": Infix("!="), "logical_and": Infix("and"),
+    "logical_or": Infix("or"), "logical_not": Prefix("not "), "where": Choice(),
     # reductions and their internal ops need arrays
     "sum": UNAVAILABLE, "mean": UNAVAILABLE, "size": UNAVAILABLE,
     "sum_to": UNAVAILABLE, "broadcast": UNAVAILABLE,
@@ -44,6 +57,9 @@ NUMPY_SPELLINGS: Mapping[str, Spelling] = {
     "erf": Helper("_erf"), "erfc": Helper("_erfc"),
     "sum": Call("sum"), "mean": Call("mean"), "size": Helper("_size"),
     "sum_to": Helper("_sum_to"), "broadcast": Helper("_broadcast"),
+    # elementwise on arrays: both branches are computed (made safe where not taken)
+    "logical_and": Call("logical_and"), "logical_or": Call("logical_or"),
+    "logical_not": Call("logical_not"), "where": Call("where"),
 }
 
 

@@ -11,9 +11,9 @@ INDENT = "    "
 class ListText(list):
     """A returned array as text: ``[a, b]``, or ``np.array([a, b])`` with ``wrap``."""
 
-    def __init__(self, items, wrap: str | None = None):
+    def __init__(self, items, wrap: str | None = None, title: str | None = None):
         super().__init__(items)
-        self.wrap = wrap
+        self.wrap, self.title = wrap, title
 
 
 def tuple_text(text) -> str:

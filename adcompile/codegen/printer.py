@@ -34,7 +34,9 @@ from adcompile.codegen.layout import (
     tuple_text,
 )
 from adcompile.codegen.names import NameAllocator, NameHints, NodeNamer, NodeNames
-from adcompile.codegen.spellings import Call, Helper, Infix, Power, Prefix
+from adcompile.codegen.branches import BlockPrinter
+from adcompile.ir.guards import guards
+from adcompile.codegen.spellings import Call, Choice, Helper, Infix, Power, Prefix
 from adcompile.ir.graph import APPLY, CONST, Node, reachable, use_counts
 
 
@@ -154,11 +156,12 @@ class _Globals:
 class _Spelling:
     """How one node is written: as an operand, an expression, a statement."""
 
-    def __init__(self, globals_: _Globals, naming: NodeNames):
+    def __init__(self, globals_: _Globals, naming: NodeNames, uses: dict[int, int]):
         self.globals = globals_
         self.backend = globals_.backend
         self.names = naming.names
         self.accumulate = naming.accumulate
+        self.uses = uses  # each node's uses (a returned node counts twice more)
 
     def operand(self, node: Node) -> str:
         if node.kind != CONST:
@@ -202,6 +205,21 @@ class _Spelling:
             return layout_assignment(f"{name} =", ("infix", name, symbol, self.operand(term)), indent)
         return layout_assignment(f"{name} =", self.expression(node), indent)
 
+    def choice_lines(self, node: Node, indent: str, block: bool, taken: bool) -> list[str]:
+        """``where(c, a, b)`` printed as a choice: ``w = a if c else b`` (not a block), or
+        a block's header and its assignment for the branch ``taken``."""
+        name = self.names[node.id]
+        c, a, b = (self.operand(x) for x in node.args)
+        if not block:
+            return layout_assignment(f"{name} =", ("text", f"{a} if {c} else {b}"), indent)
+        header = f"{indent}if {c}:" if taken else f"{indent}else:"
+        return [header] + layout_assignment(f"{name} =", ("text", a if taken else b),
+                                            indent + INDENT)
+
+    def assign_as(self, node: Node, choice: Node, indent: str) -> list[str]:
+        """``node``'s expression assigned to the where ``choice``'s name, in its branch."""
+        return layout_assignment(f"{self.names[choice.id]} =", self.expression(node), indent)
+
     def array_source(self, param: str) -> str:
         """What an array parameter's elements are unpacked from: ``_as_floats(x)`` or ``x``."""
         helper = self.backend.unpack_helper
@@ -212,7 +230,7 @@ class _Spelling:
         if isinstance(item, ArrayValue):
             function = self.backend.array_function
             wrap = self.globals.ref(function) if function and not in_array else None
-            return ListText([self.value_text(x, True) for x in item], wrap)
+            return ListText([self.value_text(x, True) for x in item], wrap, item.title)
         if isinstance(item, tuple):
             return [self.value_text(x) for x in item]
         if isinstance(item, Node):
@@ -298,7 +316,7 @@ def return_lines(text: str | list, return_names: tuple[str, ...],
         return [one_line]
     lines, parts = [], []
     for k, part in enumerate(text):  # arrays first, each a named list
-        hoisted, text[k] = hoist_lists(part, lambda: alloc.take(return_names[k]))
+        hoisted, text[k] = hoist_lists(part, lambda title: alloc.take(title or return_names[k]))
         lines += hoisted
     one_line = f"{INDENT}return {', '.join(tuple_text(t) for t in text)}"
     if lines and len(one_line) <= LINE:
@@ -325,15 +343,35 @@ def _function_lines(fn: FunctionSpec, spelling: _Spelling, alloc: NameAllocator)
     dead: dict[int, list[str]] = {}
     if spelling.backend.free_dead:
         dead = dead_after(fn, [n for _, part in passes for n in part], spelling.names)
+    blocks = _block_printer(fn, passes, spelling)
     for comment, part in passes:
         if comment:
             lines.append(f"{INDENT}# {comment}")
+        if blocks is not None:
+            lines.extend(blocks.lines(part))
+            continue
         for node in part:
             lines.extend(spelling.statement(node, INDENT))
             if dead.get(node.id):
                 lines.extend(layout_del(dead[node.id], INDENT))
     lines.extend(return_lines(spelling.value_text(fn.returns), fn.return_names, alloc))
     return lines
+
+
+def _block_printer(fn: FunctionSpec, passes: list, spelling: _Spelling) -> BlockPrinter | None:
+    """Where the backend prints ``where`` as a choice and the function has one, the
+    printer of its ``if``/``else`` blocks (``branches.py``); else None."""
+    order = [n for _, part in passes for n in part]
+    backend = spelling.backend
+
+    def is_choice(node: Node) -> bool:
+        return node.kind == APPLY and isinstance(backend.spelling(node.op), Choice)
+
+    if not any(is_choice(n) for n in order):
+        return None
+    guard = guards(order, _returned_nodes(fn), is_choice)
+    position = {n.id: k for k, n in enumerate(order)}
+    return BlockPrinter(guard, spelling, is_choice, position, spelling.uses)
 
 
 def _assemble(spec: ModuleSpec, globals_: _Globals, functions: list[list[str]]) -> str:
@@ -365,8 +403,8 @@ def generate(spec: ModuleSpec) -> str:
     globals_ = _Globals(spec.backend, alloc)
     nodes = reachable([n for fn in spec.functions for n in _returned_nodes(fn)])
     _reserve_globals(globals_, nodes, spec.functions)
-    naming = NodeNamer(alloc, spec.labels, spec.hints).name(
-        nodes, spec.param_names, _use_counts(nodes, spec.functions))
-    spelling = _Spelling(globals_, naming)
+    uses = _use_counts(nodes, spec.functions)
+    naming = NodeNamer(alloc, spec.labels, spec.hints).name(nodes, spec.param_names, uses)
+    spelling = _Spelling(globals_, naming, uses)
     functions = [_function_lines(fn, spelling, alloc) for fn in spec.functions]
     return _assemble(spec, globals_, functions)

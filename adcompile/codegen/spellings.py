@@ -59,10 +59,17 @@ class Power:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """``where(c, a, b)`` on a backend that runs one point at a time: an ``if``/``else``
+    block computing only the branch taken, or ``a if c else b`` when neither branch
+    has anything of its own to compute."""
+
+
+@dataclass(frozen=True)
 class Unavailable:
     pass
 
 
 UNAVAILABLE = Unavailable()
 
-Spelling = Call | Helper | Infix | Prefix | Power | Unavailable
+Spelling = Call | Helper | Infix | Prefix | Power | Choice | Unavailable

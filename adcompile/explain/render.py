@@ -16,6 +16,18 @@ def number(value: float, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
+NOT_TAKEN = "not taken"
+
+
+def value_text(value: float | bool | None, digits: int) -> str:
+    """A forward value: a number, a condition's ``true`` or ``false``, or ``not taken``."""
+    if value is None:
+        return NOT_TAKEN
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return number(value, digits)
+
+
 def layout(headers: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
     if markdown:
         lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -31,6 +43,8 @@ def layout(headers: list[str], rows: list[list[str]], markdown: bool) -> list[st
 
 
 def _is_number(text: str) -> bool:
+    if text in ("true", "false", NOT_TAKEN):  # aligned with the numbers of their column
+        return True
     try:
         float(text)
         return True
@@ -38,8 +52,36 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def has_branches(passes: Passes) -> bool:
+    return any(s.branch for s in passes.forward)
+
+
 def forward_rows(passes: Passes, digits: int) -> list[list[str]]:
-    return [[s.name, s.op, s.definition, number(s.value, digits)] for s in passes.forward]
+    rows = [[s.name, s.op, s.definition, value_text(s.value, digits)] for s in passes.forward]
+    if has_branches(passes):  # a column saying which branch each where takes
+        for row, step in zip(rows, passes.forward):
+            row.append(f"{step.branch} ({_branch_operand(step)})" if step.branch else "")
+    return rows
+
+
+def _branch_operand(step) -> str:
+    """The operand a where's definition ``a if c else b`` names for its branch."""
+    then, rest = step.definition.split(" if ", 1)
+    return then if step.branch == "then" else rest.split(" else ", 1)[1]
+
+
+def not_shown_note(passes: Passes) -> list[str]:
+    """Which forward steps the backward pass has no row for, and why."""
+    shown = {s.name for s in passes.backward}
+    skipped = [s.name for s in passes.forward if s.name not in shown and not s.taken]
+    conditions = [s.name for s in passes.forward if s.name not in shown and s.taken]
+    parts = []
+    if conditions:
+        parts.append(f"for {', '.join(conditions)} (conditions, and what only conditions use, "
+                     "have no derivative)")
+    if skipped:
+        parts.append(f"for {', '.join(skipped)} (needed only by a branch not taken)")
+    return textwrap.wrap("no adjoint rows " + " nor ".join(parts) + ".", 88) if parts else []
 
 
 def backward_rows(passes: Passes, digits: int) -> list[list[str]]:
@@ -47,8 +89,9 @@ def backward_rows(passes: Passes, digits: int) -> list[list[str]]:
     rows = []
     for step in passes.backward:
         label = f"d{out}/d{step.name}"
-        if not step.contributions:
-            rows.append([label, "(seed)", "", "", number(step.adjoint, digits)])
+        if not step.contributions:  # the output; or a variable with no derivative path here
+            origin = "(seed)" if step is passes.backward[0] else "(none)"
+            rows.append([label, origin, "", "", number(step.adjoint, digits)])
             continue
         for k, c in enumerate(step.contributions):
             rows.append([label if k == 0 else "", c.consumer, number(c.adjoint, digits),
@@ -70,12 +113,15 @@ def render(passes: Passes, expression: str, digits: int = 3, markdown: bool = Fa
     lines = [f"explain: {expression}" if len(expression) < 300 else "explain:", f"at {at}", ""]
     lines += [heading("forward pass, in topological order"), ""] if markdown else [
         heading("forward pass, in topological order")]
-    lines += layout(["node", "op", "definition", "value"], forward_rows(passes, digits), markdown)
+    headers = ["node", "op", "definition", "value"] + (["branch taken"] if has_branches(passes) else [])
+    lines += layout(headers, forward_rows(passes, digits), markdown)
     lines += ["", heading(f"backward pass, in reverse order: d{out}/d(node) sums the adjoint of "
                           "each use times its local derivative")]
     lines += [""] if markdown else []
     lines += layout(["adjoint", "from", "its adjoint", "x local derivative", "= contribution"],
                     backward_rows(passes, digits), markdown)
+    note = not_shown_note(passes)
+    lines += [""] + note if note else []
     lines += ["", heading("gradient, with central finite differences")]
     lines += [""] if markdown else []
     lines += layout(["variable", f"d{out}/d(variable)", "finite difference"],
@@ -87,8 +133,15 @@ def render(passes: Passes, expression: str, digits: int = 3, markdown: bool = Fa
 
 def to_json(passes: Passes, expression: str) -> str:
     """The passes as strict JSON: a number that is not finite is the string
-    ``"inf"``, ``"-inf"`` or ``"nan"`` (JSON has no such numbers)."""
+    ``"inf"``, ``"-inf"`` or ``"nan"`` (JSON has no such numbers).  A condition's
+    value is ``true`` or ``false``; a step not taken has value ``null`` and
+    ``"taken": false``; a where has ``"branch": "then"`` or ``"else"``."""
     data = {"expression": expression, **dataclasses.asdict(passes), "singular": passes.singular}
+    for step in data["forward"] + data["backward"]:  # branch keys only where they say something
+        if step["branch"] is None:
+            del step["branch"]
+        if step["taken"]:
+            del step["taken"]
     return json.dumps(_finite_or_text(data), indent=1, allow_nan=False) + "\n"
 
 

@@ -184,11 +184,15 @@ class ArrayNames:
                         and toks[k].text not in self.assigned_at):
                     self.arrays.add(toks[k].text)
 
-    def vector_step(self, name: str, items: list[Node]) -> None:
-        """Record a vector step; its elements are the steps ``name_0``, ``name_1``, ..."""
+    def vector_step(self, name: str, items: list[Node]) -> list[str]:
+        """Record a vector step; its elements are the steps ``name_0``, ``name_1``, ...
+        (returned)."""
         self.vectors[name] = items
+        labels = []
         for k, node in enumerate(items):
             label = f"{name}_{k}"
             while label in self.assigned_at or label in self.steps or label in self.variables:
                 label += "_"
             self.steps[label] = node
+            labels.append(label)
+        return labels

@@ -1,6 +1,7 @@
 """The records the expression parser keeps on its stack while it reads.
 
-An open bracket is a ``Frame`` (a parenthesis, a call, a subscript, a list or
+An operator waiting for its right operand is ``Pending`` (with, for a chained
+comparison, the condition so far).  An open bracket is a ``Frame`` (a parenthesis, a call, a subscript, a list or
 the ``range(...)`` of a generator); a generator being unrolled is a
 ``GeneratorFrame`` that remembers where its body is and which binding of its
 loop names comes next.  ``Subscript`` is an array being indexed and
@@ -33,6 +34,23 @@ class Frame:
     starts: list[int] = field(default_factory=list)  # where each argument or index begins
     ref: "Subscript | None" = None  # an index frame's array and the indices before it
     level: int = -1  # a range frame's loop in its generator
+    first: int = -1  # index of the token where the bracketed value starts (its name or bracket)
+
+
+@dataclass
+class Pending:
+    """An operator on the stack, waiting for its right operand (or, for ``if``, its ``else``).
+
+    ``symbol`` is the operator as written (``+``, ``<``, ``and``, ``if``, ``else``),
+    or ``neg`` / ``not`` for a prefix.  In a chained comparison (``0 < x < 1``),
+    ``chain`` is the condition of the comparisons before this one (``0 < x``),
+    which starts at token ``chain_first``."""
+
+    symbol: str
+    pos: int  # of the operator in the text
+    index: int  # of the operator in the statement's tokens
+    chain: Node | None = None
+    chain_first: int = -1
 
 
 @dataclass
@@ -59,6 +77,7 @@ class GeneratorFrame(Frame):
     saved: dict[str, int | None] = field(default_factory=dict)  # outer bindings to restore
     total: Node | None = None
     items: list[Node] = field(default_factory=list)
+    item_spans: list = field(default_factory=list)  # each item's Span, for the vector's kind
 
 
 @dataclass
@@ -71,9 +90,11 @@ class Subscript:
 
 @dataclass
 class Vector:
-    """The value of a list or list comprehension: a vector step's elements."""
+    """The value of a list or list comprehension: a vector step's elements (all numbers,
+    or all conditions)."""
 
     items: list[Node]
+    condition: bool = False
 
 
 def brackets(tokens: list[Token]) -> tuple[dict[int, int], dict[int, int]]:

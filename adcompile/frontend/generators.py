@@ -12,14 +12,15 @@ as a vector step's elements.
 
 from __future__ import annotations
 
-from adcompile.frontend.frames import MISPLACED_FOR, Frame, GeneratorFrame, Loop, Vector
+from adcompile.frontend.frames import MISPLACED_FOR, Frame, GeneratorFrame, Loop
 from adcompile.frontend.lexer import NAME, OP, Token
 
 
 class GeneratorSyntax:
     """A mixin of ``ExpressionParser``: reading and unrolling generators.
 
-    It uses the host's token list, operand and operator stacks, bracket table
+    It uses the host's token list, operand stack (``push``, ``pop``, ``take``, which keep
+    each operand's tokens for messages, and ``need_number``), operator stack, bracket table
     (``match``, ``first_for``) and program parser ``p`` (which binds the loop
     names); each method returns the next token's index and whether an operand
     is expected there, as the host's loop does.
@@ -37,7 +38,7 @@ class GeneratorSyntax:
         for loop in loops:
             self.p.check_index_name(loop.name)
         gen = GeneratorFrame("gen", tok.pos, "[" if collect else tok.text, len(self.operands),
-                         toks[opener].pos, collect=collect, body_start=opener + 1,
+                         toks[opener].pos, first=opener if collect else opener - 1, collect=collect, body_start=opener + 1,
                          body_end=body_end, close=close, loops=loops,
                          ranges=[range(0)] * len(loops), at=[0] * len(loops),
                          saved={lp.name.text: self.p.bindings.get(lp.name.text) for lp in loops})
@@ -86,8 +87,9 @@ class GeneratorSyntax:
         return loop.range_open + 1, True
 
     def _range_read(self, frame: Frame) -> tuple[int, bool]:
-        args = self.operands[frame.operands_before :]
-        del self.operands[frame.operands_before :]
+        args, spans = self.take(frame.operands_before)
+        for span in spans:
+            self.need_number(span)
         if not 1 <= len(args) <= 3:
             raise self.error(f"range() takes 1 to 3 arguments, but {len(args)} were given", frame.pos)
         bounds = [self.p.static_int(node, start, "a bound of range()")
@@ -119,18 +121,21 @@ class GeneratorSyntax:
             self.p.bind(name, value)
         self.stack.pop()
         if gen.collect:
-            self.operands.append(Vector(gen.items))
+            self.push_vector(gen.items, gen.item_spans, gen.first, gen.close)
         else:
-            self.operands.append(gen.total if gen.total is not None else self.g.const(0.0))
+            self.push(gen.total if gen.total is not None else self.g.const(0.0), gen.first, gen.close)
         return gen.close + 1, False
 
     def _end_of_body(self, tok: Token, i: int) -> tuple[int, bool]:
         frame = self._reduce_to_frame()
         if not isinstance(frame, GeneratorFrame) or frame.body_end != i:
             raise self.error(MISPLACED_FOR, tok.pos)
-        value = self.operands.pop()
+        value, span = self.pop()
+        if not frame.collect:  # a sum adds numbers; a vector step may hold conditions
+            self.need_number(span)
         if frame.collect:
             frame.items.append(value)
+            frame.item_spans.append(span)
         else:
             frame.total = value if frame.total is None else self.g("add", frame.total, value)
         return self._advance(frame, len(frame.loops) - 1)

@@ -11,14 +11,15 @@ node for the index.  The names themselves (bounds, shapes, elements) are the
 
 from __future__ import annotations
 
-from adcompile.frontend.frames import MISPLACED_FOR, Frame, Subscript, Vector, bracket_label
+from adcompile.frontend.frames import MISPLACED_FOR, Frame, Subscript, bracket_label
 from adcompile.frontend.lexer import NAME, NUM, OP, Token
 
 
 class IndexingSyntax:
     """A mixin of ``ExpressionParser``: the brackets that index and make lists.
 
-    It uses the host's token list, operand and operator stacks, bracket table
+    It uses the host's token list, operand stack (``push``, ``pop``, ``take``, which keep
+    each operand's tokens for messages, and ``need_number``), operator stack, bracket table
     (``match``, ``first_for``) and program parser ``p``; each method returns
     the next token's index and whether an operand is expected there, as the
     host's loop does.
@@ -37,18 +38,20 @@ class IndexingSyntax:
         elif inner is not None and inner.kind == NUM and inner.text.isdigit():
             k = int(inner.text)
         else:
-            return self._open_index(Subscript(tok), i + 1)
+            return self._open_index(Subscript(tok), i + 1, i)
         self.p.check_indexable(tok)
-        self.operands.append(self.p.element(Subscript(tok, (k,)), inner.pos))
+        self.push(self.p.element(Subscript(tok, (k,)), inner.pos), i, i + 3,
+                  tok.text in self.p.condition_steps)
         return i + 4, False
 
-    def _open_index(self, ref: Subscript, bracket: int) -> tuple[int, bool]:
-        """Read ``[...]`` after ``ref``; ``bracket`` is the index of the '['."""
+    def _open_index(self, ref: Subscript, bracket: int, first: int) -> tuple[int, bool]:
+        """Read ``[...]`` after ``ref``; ``bracket`` is the index of the '[', ``first``
+        that of the array's name."""
         open_tok = self.tokens[bracket]
         if not ref.index:
             self.p.check_indexable(ref.name)
         frame = Frame("index", ref.name.pos, ref.name.text, len(self.operands), open_tok.pos,
-                       starts=[self._start_of(bracket + 1)], ref=ref)
+                       starts=[self._start_of(bracket + 1)], ref=ref, first=first)
         self.stack.append(frame)
         return bracket + 1, True
 
@@ -59,18 +62,20 @@ class IndexingSyntax:
         if frame.kind not in ("index", "list"):
             raise self.error(f"{bracket_label(frame)} is never closed", frame.open_pos)
         self.stack.pop()
-        items = self.operands[frame.operands_before :]
-        del self.operands[frame.operands_before :]
-        if frame.kind == "list":
-            self.operands.append(Vector(items))
+        items, spans = self.take(frame.operands_before)
+        if frame.kind == "list":  # a vector step's elements may be numbers or conditions
+            self.push_vector(items, spans, frame.first, i)
             return i + 1, False
+        for span in spans:
+            self.need_number(span)
         indices = tuple(self.p.static_int(node, start, "an index")
                         for node, start in zip(items, frame.starts))
         ref = Subscript(frame.ref.name, frame.ref.index + indices)
         nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
         if nxt is not None and nxt.kind == OP and nxt.text == "[":
-            return self._open_index(ref, i + 1)
-        self.operands.append(self.p.element(ref, frame.starts[0]))
+            return self._open_index(ref, i + 1, frame.first)
+        self.push(self.p.element(ref, frame.starts[0]), frame.first, i,
+                  ref.name.text in self.p.condition_steps)
         return i + 1, False
 
     def _length(self, i: int) -> tuple[int, bool]:
@@ -82,7 +87,7 @@ class IndexingSyntax:
                 or close.kind != OP or close.text != ")"):
             raise self.error("len() takes the name of an array or vector step, as in len(x)",
                              self._start_of(i + 2))
-        self.operands.append(self.g.const(float(self.p.length(inner))))
+        self.push(self.g.const(float(self.p.length(inner))), i, i + 3)
         return i + 4, False
 
     def _open_list(self, tok: Token, i: int) -> tuple[int, bool]:
@@ -96,5 +101,5 @@ class IndexingSyntax:
         if self.match[i] == i + 1:
             raise self.error("an empty list is not a vector step: give at least one element",
                              tok.pos)
-        self.stack.append(Frame("list", tok.pos, "[", len(self.operands), tok.pos))
+        self.stack.append(Frame("list", tok.pos, "[", len(self.operands), tok.pos, first=i))
         return i + 1, True

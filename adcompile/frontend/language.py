@@ -6,6 +6,12 @@ sugar that lowers to ops, so that they need no derivative rule of their own:
 * ``log(x, base)`` is ``log(x) / log(base)``;
 * ``min`` and ``max`` take two or more arguments and fold pairwise.
 
+A value is a number or a *condition* (a comparison, and, or, not: an op whose
+row says ``boolean``); ``where``'s first argument is a condition, every other
+argument a number.  ``is_condition`` tells them apart for every front end, and
+``choose`` is one element of ``where`` for tracing (``adcompile.where``,
+``np.where``): a node for a traced condition, Python's choice for a bool.
+
 NumPy's names for the same functions (``arccos``, ``arctan2``, ``maximum``,
 ``multiply``, ...) are aliases (``NUMPY_ALIASES``): each builds exactly what its
 adcompile name builds, and says its own name in messages.
@@ -14,10 +20,12 @@ adcompile name builds, and says its own name in messages.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, replace
 from typing import Callable
 
 from adcompile.ir.graph import Graph, Node
+from adcompile.ir.node import CONST, TracingError
 from adcompile.ir.ops import OPS
 
 CONSTANTS = {"pi": math.pi}
@@ -30,6 +38,7 @@ class Function:
     max_args: int | None  # None: any number
     build: Callable  # (graph, [nodes]) -> node
     doc: str
+    conditions: tuple[int, ...] = ()  # the arguments that are conditions (where's first), not numbers
 
     def accepts(self, count: int) -> bool:
         """Whether ``count`` arguments are a valid call of this function."""
@@ -71,6 +80,7 @@ FUNCTIONS: dict[str, Function] = {
 }
 FUNCTIONS["log"] = Function("log", 1, 2, _log, "log(x), or log(x, base) = log(x)/log(base)")
 FUNCTIONS["max"] = Function("max", 2, None, _folding("max"), OPS["max"].doc)
+FUNCTIONS["where"] = replace(FUNCTIONS["where"], conditions=(0,))
 FUNCTIONS["min"] = Function("min", 2, None, _folding("min"), OPS["min"].doc)
 
 # NumPy's name -> adcompile's function or op of the same meaning.  The arithmetic
@@ -94,11 +104,62 @@ CANONICAL_NAMES = sorted(FUNCTIONS)
 FUNCTIONS.update({alias: _alias(alias, target) for alias, target in NUMPY_ALIASES.items()})
 
 
+# --- conditions ---
+CONDITION_AS_NUMBER = (
+    "a condition (a comparison such as x > 0, or conditions combined with & | ~) is not a "
+    "number: for 1.0 where it holds and 0.0 where not, write adcompile.where(cond, 1.0, 0.0) "
+    "(np.where(cond, 1.0, 0.0) in NumPy code)")
+
+
+def is_condition(value) -> bool:
+    """Whether ``value`` is a condition node (a comparison, and, or, not of them), not a number."""
+    return isinstance(value, Node) and value.op is not None and value.op.boolean
+
+
+def may_be_condition(value) -> bool:
+    """A condition node, or the constant 1.0 or 0.0 a comparison of constants folds to
+    (tracing has no other way to tell)."""
+    return is_condition(value) or (isinstance(value, Node) and value.kind == CONST
+                                   and value.value in (0.0, 1.0))
+
+
+def refuse_conditions(what: str, args) -> None:
+    """A ``TracingError`` if any of ``args`` is a condition where numbers are expected."""
+    if any(is_condition(a) for a in args):
+        raise TracingError(f"{what}: {CONDITION_AS_NUMBER}")
+
+
+def is_bool(value) -> bool:
+    """A Python or NumPy bool: a condition known while tracing."""
+    numpy = sys.modules.get("numpy")
+    return isinstance(value, bool) or (numpy is not None and isinstance(value, numpy.bool_))
+
+
+def choose(condition, a, b, strict: bool = True):
+    """One element of ``where``: a node if the condition is traced, else ``a if condition
+    else b``.  ``strict``: a plain condition must be a bool (NumPy's where takes any number)."""
+    refuse_conditions("where()'s second and third arguments are the values to choose from, "
+                      "and one is a condition", (a, b))
+    if isinstance(condition, Node):
+        if not may_be_condition(condition):
+            raise TracingError(
+                "where()'s first argument is a traced number, not a condition: compare it, as "
+                "in where(x > 0, a, b) or where(x != 0, a, b)")
+        graph = condition.graph
+        return graph("where", condition, graph.lift(a), graph.lift(b))
+    if strict and not is_bool(condition):
+        raise TypeError(f"where() needs a condition (True, False or a comparison of traced "
+                        f"values) as its first argument, not {type(condition).__name__}")
+    return a if condition else b
+
+
 def describe_language() -> str:
     """A short listing of the language, for ``--help``."""
     names = " ".join(CANONICAL_NAMES)
     return (
         "numbers (2, 2.5, .5, 1e-3), names (Python identifiers), the constant pi, "
-        "+ - * / ** (^ is **), unary - and +, parentheses; functions: " + names
+        "+ - * / ** (^ is **), unary - and +, parentheses; conditions: < <= > >= == != "
+        "(chained as in Python), and, or, not, used in where(cond, a, b) or a if cond else b; "
+        "functions: " + names
         + "; NumPy's names are aliases: " + " ".join(NUMPY_ALIASES)
     )

@@ -1,7 +1,7 @@
 """Text -> tokens: numbers, names, operators, newlines, and nothing else.
 
 The lexer reads the whole text once, left to right, and refuses every
-character outside the language (strings, attributes, comparisons, ...) with a
+character outside the language (strings, attributes, bitwise operators, ...) with a
 ``ParseError`` that points at that character and says what is not supported.
 Names are normalized (NFKC, ``program.normalize_name``) as they are read, so
 that two spellings of one name are one name.
@@ -23,7 +23,11 @@ _NUMBER = re.compile(
 )
 _ASCII_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = re.compile(r"[ \t\f]+")
-_OPERATORS = ("**", "+", "-", "*", "/", "^", "(", ")", "[", "]", ",", "=", ";")
+_OPERATORS = ("**", "==", "!=", "<=", ">=", "+", "-", "*", "/", "^", "(", ")", "[", "]", ",",
+              "=", ";", "<", ">")
+# Python's keywords that the language reads (conditions, choices, generators) or
+# refuses by name; they are never variables.
+KEYWORDS = frozenset({"and", "or", "not", "if", "else", "for", "in", "is", "lambda"})
 
 # Characters outside the language, with what to tell the user.
 _REFUSED = {
@@ -33,14 +37,12 @@ _REFUSED = {
     "'": "strings are not supported",
     '"': "strings are not supported",
     ":": "':' is not supported (no lambdas, slices or annotations)",
-    "<": "comparisons are not supported; use max, min, relu or abs",
-    ">": "comparisons are not supported; use max, min, relu or abs",
-    "!": "comparisons are not supported; use max, min, relu or abs",
+    "!": "'!' is not supported: write 'not' for negation and '!=' for 'not equal'",
     "%": "the % operator is not supported",
     "@": "the @ operator is not supported",
-    "&": "bitwise operators are not supported",
-    "|": "bitwise operators are not supported",
-    "~": "bitwise operators are not supported",
+    "&": "bitwise operators are not supported; combine conditions with and, or, not",
+    "|": "bitwise operators are not supported; combine conditions with and, or, not",
+    "~": "bitwise operators are not supported; combine conditions with and, or, not",
 }
 
 
@@ -126,8 +128,10 @@ class Lexer:
         text = self.text
         if text.startswith("//", pos):
             raise self.error("floor division (//) is not supported; use /", pos)
-        if text.startswith("==", pos):
-            raise self.error("comparisons are not supported; use max, min, relu or abs", pos)
+        if text.startswith(":=", pos):
+            raise self.error("':=' is not supported: assign a step on its own line (name = ...)", pos)
+        if text.startswith("<<", pos) or text.startswith(">>", pos):
+            raise self.error("shift operators (<< and >>) are not supported", pos)
         for op in _OPERATORS:
             if text.startswith(op, pos):
                 out.append(Token(OP, op, pos))

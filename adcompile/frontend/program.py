@@ -34,6 +34,7 @@ class Program:
     # array arguments: name -> static shape; their elements are in ``variables``
     # under ``element_name(name, index)``
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    vector_steps: tuple[str, ...] = ()  # steps assigned a list (``h = [...]``)
 
     def labels(self) -> dict[int, str]:
         """Node id -> the name the user gave that step (the first name, when one

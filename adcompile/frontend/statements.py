@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from adcompile.frontend.lexer import END, NAME, NEWLINE, OP, Lexer, Token
+from adcompile.frontend.lexer import END, KEYWORDS, NAME, NEWLINE, OP, Lexer, Token
 
 
 class Open(NamedTuple):
@@ -91,13 +91,15 @@ def one_line_program(text: str) -> str:
     """The program on one line, statements joined by '; ', comments dropped.
 
     Used to quote a multi-line program in a regeneration command.  It parses
-    to the same graph as ``text``.
+    to the same graph as ``text``: a line may only be joined to the next inside
+    brackets or after an operator, so no keyword (``and``, ``else``) ends one.
     """
     statements = split_statements(Lexer(text, None).tokens())
-    return "; ".join(_detokenize(s.tokens) for s in statements)
+    return "; ".join(detokenize(s.tokens) for s in statements)
 
 
-def _detokenize(tokens: list[Token]) -> str:
+def detokenize(tokens: list[Token]) -> str:
+    """Tokens written back as text, spaced as one writes them (``sin(a + 1)``, ``-b``)."""
     out: list[str] = []
     prev: Token | None = None
     for tok in tokens:
@@ -105,7 +107,7 @@ def _detokenize(tokens: list[Token]) -> str:
             prev is None
             or tok.text in (")", ",", "]")
             or (prev.kind == OP and prev.text in ("(", "["))
-            or (tok.text in ("(", "[") and prev.kind == NAME)
+            or (tok.text in ("(", "[") and prev.kind == NAME and prev.text not in KEYWORDS)
             or (prev.kind == OP and prev.text in "+-" and _is_prefix(out))
         )
         out.append(tok.text if glue else " " + tok.text)
@@ -118,4 +120,5 @@ def _is_prefix(out: list[str]) -> bool:
     if len(out) < 2:
         return True
     before = out[-2].strip()
-    return before in ("(", "[", ",", "=", "+", "-", "*", "/", "**", "^")
+    return before in ("(", "[", ",", "=", "+", "-", "*", "/", "**", "^",
+                      "<", "<=", ">", ">=", "==", "!=") or before in KEYWORDS

@@ -3,7 +3,9 @@
 The language is Python's arithmetic: numbers, names, ``pi``, ``+ - * / **``
 (``^`` means ``**``), unary ``-``/``+``, parentheses and calls of the functions
 in ``language.py``, with Python's precedence (``-x**2`` is ``-(x**2)``, ``**``
-is right-associative).  A *program* is a sequence of statements ``name =
+is right-associative), and conditions: comparisons (chained as in Python),
+``and``, ``or``, ``not``, that choose in ``where(c, a, b)`` and ``a if c else b``
+(the table is in ``expression.py``).  A *program* is a sequence of statements ``name =
 expr`` separated by newlines or ``;``, ending in an expression (or a tuple of
 expressions: several outputs).  ``#`` starts a comment.  Arrays are indexed
 (``x[i]``), and generators over ``range`` (``sum(x[i] for i in range(3))``,
@@ -14,8 +16,9 @@ terms or a 10^4-deep nest of calls needs no recursion (Python's own
 ``ast.parse`` fails on both).  Nodes are built as soon as an operator is
 reduced, so the parser's only output is the graph itself.
 
-Anything that is not in the language (attributes, strings, lambdas,
-comparisons, keyword arguments, unknown functions, wrong arity) raises
+Anything that is not in the language (attributes, strings, lambdas, ``is``,
+``in``, keyword arguments, unknown functions, wrong arity, a condition where a
+number is expected or the reverse) raises
 ``ParseError`` with the position of the offending character.
 
 The pieces, in the order text flows through them: ``lexer.py`` (tokens),
@@ -70,6 +73,7 @@ class Parser(ArrayNames):
         # Where an assignment failed on what only an output may hold (its own
         # name, a top-level comma): the sign of an output joined to it by mistake.
         self.output_like_at: set[int] = set()
+        self.condition_steps: set[str] = set()  # steps (and vector steps) assigned a condition
 
     def where(self, pos: int) -> str:
         line, column = line_and_column(self.text, pos)
@@ -133,7 +137,7 @@ class Parser(ArrayNames):
                     raise
                 raise blamed from None
         return Program(outputs, names, dict(self.steps), dict(self.variables),
-                       shapes=self.shapes())
+                       shapes=self.shapes(), vector_steps=tuple(self.vectors))
 
     def _statement(self, stmt: Statement, last: bool) -> tuple[list[Node], list[str | None]]:
         tokens = stmt.tokens
@@ -163,11 +167,16 @@ class Parser(ArrayNames):
                 f"'{name}' is declared as an argument of shape {self.declared[name]}, "
                 "but the program assigns it", target.pos)
         self.target = target
-        (node,), _ = ExpressionParser(self, tokens, allow_tuple=False, allow_vector=True).parse()
+        expression = ExpressionParser(self, tokens, allow_tuple=False, allow_vector=True)
+        (node,), _ = expression.parse()
         self.target = None
         self.step_pos[name] = target.pos
+        if expression.output_conditions[0]:
+            self.condition_steps.add(name)
         if isinstance(node, Vector):
-            self.vector_step(name, node.items)
+            labels = self.vector_step(name, node.items)
+            if node.condition:  # its elements' own names are conditions too
+                self.condition_steps.update(labels)
         else:
             self.steps[name] = node
 

@@ -18,6 +18,14 @@ value rule (so ``adcompile.log(-1.0)`` raises ``ValueError`` as ``math.log``
 does).  NumPy's names for them (``adcompile.arccos``, ``adcompile.multiply``)
 are aliases.
 
+Comparisons of traced values (``x > 0``, ``0 < x``) build *conditions*, which
+``&``, ``|`` and ``~`` combine (as NumPy users write ``(x > 0) & (y < 1)``) and
+``adcompile.where(cond, a, b)`` (or ``np.where``) chooses with.  A condition is
+not a number (using it as one is a ``TracingError`` that says to write
+``where(cond, 1.0, 0.0)``), and it has no truth value while tracing: a Python
+``if``, ``while``, ``and``, ``or``, ``not`` or ``a if c else b`` on it is a
+``TracingError`` pointing to ``where``.
+
 A parameter named in ``shapes=`` is an array of static shape: it arrives as a
 ``TracedArray`` (``traced_array.py``), an object array of its elements'
 variables, so NumPy code runs as written and builds the scalar graph.  NumPy's
@@ -45,7 +53,8 @@ import traceback
 from typing import Callable
 
 from adcompile.errors import CompileError, visible
-from adcompile.frontend.language import FUNCTIONS, Function
+from adcompile.frontend.language import (CONDITION_AS_NUMBER, FUNCTIONS, Function, choose, is_bool,
+                                         is_condition, may_be_condition, refuse_conditions)
 from adcompile.frontend.program import Program, Shape, element_indices, element_name, normalize_name
 from adcompile.ir.graph import Graph, evaluate
 from adcompile.ir.node import Node, TracingError
@@ -96,23 +105,100 @@ class TracedNode(Node):
             "array of floats: make that array with dtype=object (np.zeros(3, dtype=object)) or "
             "build it with np.array([...]).")
 
+    def __bool__(self):
+        raise TracingError(BRANCH_HELP)
 
-def _defer_to_arrays(method: Callable) -> Callable:
-    """``node * array``: let the array's reflected operator (and so NumPy) handle it."""
+    # --- conditions: comparisons build them, & | ~ combine them ---
+    __hash__ = Node.__hash__  # defining __eq__ below would otherwise unset it
+
+    def __and__(self, other):
+        return _logical("&", self, other)
+
+    def __rand__(self, other):
+        return _logical("&", other, self)
+
+    def __or__(self, other):
+        return _logical("|", self, other)
+
+    def __ror__(self, other):
+        return _logical("|", other, self)
+
+    def __invert__(self):
+        if not may_be_condition(self):
+            raise TracingError(
+                "The operator ~ (or np.logical_not) on a number while tracing: it negates a "
+                "condition (a comparison of traced values, such as ~(x > 0)); bitwise operators "
+                "on numbers are not supported.")
+        return self.graph("logical_not", self)
+
+
+_NO_NUMBER = ("while adcompile traces a function, it runs it once on graph nodes to record its "
+              "steps, so a traced value has no concrete number yet")
+BRANCH_HELP = (
+    f"Branching on (if, while, and, or, not, bool()) a traced adcompile value: {_NO_NUMBER}, "
+    "and the branch not taken would never be recorded. Write the choice as "
+    "adcompile.where(cond, a, b) (np.where in NumPy code): x if x > 0 else 0.0 is "
+    "adcompile.where(x > 0, x, 0.0); combine conditions with & | ~ as NumPy does "
+    "((x > 0) & (y < 1)), not with and, or, not. For the larger or smaller of two values use "
+    "adcompile.max(a, b) and adcompile.min(a, b) (the builtins max() and min() compare their "
+    "arguments, so they branch too).")
+def _logical(symbol: str, a, b):
+    """``a & b`` or ``a | b`` of conditions (a Python or NumPy bool folds away)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(a if isinstance(b, Node) else b, numpy.ndarray):
+        return NotImplemented
+    node, other = (a, b) if isinstance(a, Node) else (b, a)
+    if is_bool(other) and may_be_condition(node):
+        holds = bool(other)
+        return (node if holds else False) if symbol == "&" else (True if holds else node)
+    if not (may_be_condition(a) and may_be_condition(b)):
+        what = ("numbers" if not (may_be_condition(a) or may_be_condition(b))
+                else "a condition and a number")
+        raise TracingError(
+            f"The operator {symbol} on {what} while tracing: & | ~ combine conditions "
+            "(comparisons of traced values, such as (x > 0) & (y < 1)); bitwise operators on "
+            "numbers are not supported.")
+    return node.graph("logical_and" if symbol == "&" else "logical_or", a, b)
+
+
+def _numbers_only(method: Callable, symbol: str) -> Callable:
+    """``node * other``: refuse a condition; let an array's reflected operator (and so
+    NumPy) handle ``node * array``."""
 
     @functools.wraps(method)
-    def operator(self, other, *rest):
+    def operator(self, *other):
         numpy = sys.modules.get("numpy")
-        if numpy is not None and isinstance(other, numpy.ndarray):
+        if other and numpy is not None and isinstance(other[0], numpy.ndarray):
             return NotImplemented
-        return method(self, other, *rest)
+        refuse_conditions(f"The operator {symbol} on a condition", (self, *other[:1]))
+        return method(self, *other)
 
     return operator
 
 
-for _name in ("add", "sub", "mul", "truediv", "pow"):
+_ARITHMETIC = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
+for _name, _symbol in _ARITHMETIC.items():
     for _dunder in (f"__{_name}__", f"__r{_name}__"):
-        setattr(TracedNode, _dunder, _defer_to_arrays(getattr(Node, _dunder)))
+        setattr(TracedNode, _dunder, _numbers_only(getattr(Node, _dunder), _symbol))
+for _dunder, _symbol in (("__neg__", "-"), ("__pos__", "+"), ("__abs__", "abs()")):
+    setattr(TracedNode, _dunder, _numbers_only(getattr(Node, _dunder), _symbol))
+
+
+def _comparison(opname: str, symbol: str) -> Callable:
+    def compare(self, other):
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and isinstance(other, numpy.ndarray):
+            return NotImplemented
+        refuse_conditions(f"Comparing ({symbol}) a condition", (self, other))
+        return self.graph(opname, self, other)
+
+    compare.__name__ = f"__{opname}__"
+    return compare
+
+
+for _opname, _symbol in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="),
+                         ("ne", "!=")):
+    setattr(TracedNode, f"__{_opname}__", _comparison(_opname, _symbol))
 
 
 def tracing_graph(**flags) -> Graph:
@@ -129,6 +215,7 @@ def op_function(function: Function) -> Callable:
         if not function.accepts(count):
             error = TracingError if nodes else TypeError
             raise error(f"{function.name}() takes {function.arity_text()}, got {count}")
+        refuse_conditions(f"adcompile.{function.name}() of a condition", nodes)
         if nodes:
             graph = nodes[0].graph
             return function.build(graph, [graph.lift(a) for a in args])
@@ -145,7 +232,23 @@ def op_function(function: Function) -> Callable:
     return apply
 
 
+def where(condition, a, b):
+    """where(cond, a, b): a where cond holds, else b; a graph node when cond is traced
+    (only the branch taken is computed), else ``a if cond else b`` as a float.  On arrays
+    it is np.where, elementwise."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and any(isinstance(v, numpy.ndarray) for v in (condition, a, b)):
+        return numpy.where(condition, a, b)
+    for value in (a, b):
+        if not isinstance(value, Node) and (not isinstance(value, numbers.Real) or is_bool(value)):
+            raise TypeError(f"where() chooses between numbers or traced values, "
+                            f"not {type(value).__name__}")
+    chosen = choose(condition, a, b)
+    return chosen if isinstance(chosen, Node) else float(chosen)
+
+
 OP_FUNCTIONS = {name: op_function(f) for name, f in FUNCTIONS.items()}
+OP_FUNCTIONS["where"] = where
 
 
 def describe(fn: Callable) -> str:
@@ -250,6 +353,9 @@ def _results(fn: Callable, result) -> tuple[list[str | None], list]:
         else:
             flat.append(value)
     for value in flat:
+        if is_condition(value):
+            raise TracingError(f"{describe(fn)} returned a condition; an output is a number: "
+                               f"{CONDITION_AS_NUMBER}")
         if not isinstance(value, Node) and not (isinstance(value, numbers.Real)
                                                 and not isinstance(value, bool)):
             raise CompileError(f"{describe(fn)} returned a {type(value).__name__}; it must "

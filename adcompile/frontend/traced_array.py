@@ -19,6 +19,11 @@ with object arrays then builds the scalar graph as the function runs:
   array; any other (``np.linalg.det``, ``np.sort``) raises ``TracingError``
   naming it.
 
+Comparisons (``x > 0``, ``np.greater``), ``np.logical_and`` / ``or`` / ``not`` /
+``xor`` and ``& | ~`` work element by element and give arrays of conditions;
+``np.where(cond, a, b)`` with a traced condition chooses element by element
+(``trace.choose``), and with a condition of plain bools is NumPy's own.
+
 A traced *scalar* (``TracedNode``) asks the same two functions, so ``np.sin(x)``
 is the op whether ``x`` is a scalar or an array.  The one difference:
 ``np.sum`` / ``np.mean`` of a traced scalar stay the language's reductions over
@@ -38,7 +43,7 @@ from typing import Callable
 
 import numpy as np
 
-from adcompile.frontend.language import FUNCTIONS
+from adcompile.frontend.language import FUNCTIONS, choose, refuse_conditions
 from adcompile.ir.graph import Graph, evaluate
 from adcompile.ir.node import Node, TracingError
 
@@ -47,7 +52,8 @@ Rule = Callable[[Graph, list[Node]], Node]  # builds one element's node from its
 SUPPORTED = (
     "Traced values support + - * / ** @ and abs(), adcompile's functions (adcompile.sin, "
     "adcompile.max, ...), the NumPy ufuncs that are one of them (np.sin, np.exp, np.arccos, "
-    "np.maximum, ...), and on arrays of traced values indexing, slicing, item assignment, "
+    "np.maximum, ...), comparisons (< <= > >= == != and np.greater, ...) combined with & | ~ "
+    "or np.logical_and/or/not/xor, np.where and adcompile.where, and on arrays of traced values indexing, slicing, item assignment, "
     "reshaping, np.sum, np.mean, np.dot, np.concatenate and the like. np.sum / np.mean of a "
     "single traced value are the language's reductions over a data axis (backend numpy)."
 )
@@ -68,9 +74,48 @@ _EXTRA_RULES: dict[str, Rule] = {
 _SCIPY_SPECIAL = {"erf": "erf", "erfc": "erfc", "expit": "sigmoid"}
 # ufuncs NumPy's object loops compute with the elements' Python operators
 _OBJECT_LOOPS = frozenset({np.add, np.subtract, np.multiply, np.divide, np.negative, np.matmul})
-_COMPARISONS = frozenset({np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
-                          np.not_equal, np.logical_and, np.logical_or, np.logical_not,
-                          np.logical_xor, np.isnan, np.isfinite, np.isinf})
+_FLOAT_TESTS = frozenset({np.isnan, np.isfinite, np.isinf})
+
+
+def _not(a):
+    return a.__invert__() if isinstance(a, Node) else not a
+
+
+def _and(a, b):
+    if isinstance(a, Node):
+        return a.__and__(b)
+    return b.__rand__(a) if isinstance(b, Node) else bool(a) and bool(b)
+
+
+def _or(a, b):
+    if isinstance(a, Node):
+        return a.__or__(b)
+    return b.__ror__(a) if isinstance(b, Node) else bool(a) or bool(b)
+
+
+def _compare(name: str, reflected: str, value: Callable) -> Callable:
+    """``a > b`` for one element: the node's own operator (reflected if only b is traced)."""
+    def element(a, b):
+        if isinstance(a, Node):
+            return getattr(a, name)(b)
+        return getattr(b, reflected)(a) if isinstance(b, Node) else value(a, b)
+
+    return element
+
+
+# ufunc -> one element's condition, on traced values, numbers and bools alike
+_CONDITION_UFUNCS: dict[np.ufunc, Callable] = {
+    np.greater: _compare("__gt__", "__lt__", lambda a, b: a > b),
+    np.greater_equal: _compare("__ge__", "__le__", lambda a, b: a >= b),
+    np.less: _compare("__lt__", "__gt__", lambda a, b: a < b),
+    np.less_equal: _compare("__le__", "__ge__", lambda a, b: a <= b),
+    np.equal: _compare("__eq__", "__eq__", lambda a, b: a == b),
+    np.not_equal: _compare("__ne__", "__ne__", lambda a, b: a != b),
+    np.logical_and: _and, np.bitwise_and: _and,
+    np.logical_or: _or, np.bitwise_or: _or,
+    np.logical_not: _not, np.invert: _not,
+    np.logical_xor: lambda a, b: _or(_and(a, _not(b)), _and(_not(a), b)),
+}
 _UFUNC_METHODS = ("__call__", "reduce", "accumulate", "reduceat", "outer")
 
 
@@ -87,8 +132,9 @@ class TracedArray(np.ndarray):
         raise TracingError(
             "Branching on (if, while, and, or, not, bool()) an array of traced adcompile values: "
             "its elements have no concrete numbers while adcompile traces the function, and "
-            "code that branches on them cannot be compiled into straight-line code. Write the "
-            "choice as an op instead: np.maximum(a, b), np.minimum(a, b), adcompile.relu(x), abs(x).")
+            "the branch not taken would never be recorded. Write the choice elementwise with "
+            "np.where(cond, a, b) (np.where(x > 0, x, 0.0)), combining conditions with & | ~; "
+            "or use np.maximum(a, b), np.minimum(a, b).")
 
 
 def traced_array(elements: list, shape: tuple[int, ...]) -> TracedArray:
@@ -139,7 +185,7 @@ def element_method(name: str) -> Callable | None:
     rule = _rules_by_name().get(name)
     if rule is None:
         return None
-    return lambda *args: apply_rule(rule, args)
+    return lambda *args: apply_numeric_rule(rule, args, f"np.{name}()")
 
 
 def apply_rule(rule: Rule, args) -> Node | float:
@@ -153,10 +199,19 @@ def apply_rule(rule: Rule, args) -> Node | float:
     return evaluate([result])[result.id]
 
 
+def apply_numeric_rule(rule: Rule, args, what: str) -> Node | float:
+    """``apply_rule`` for a function of numbers: a condition among ``args`` is refused."""
+    refuse_conditions(f"{what} of a condition", args)
+    return apply_rule(rule, args)
+
+
 @functools.cache
 def _elementwise(ufunc: np.ufunc) -> np.ufunc:
-    rule = rule_for(ufunc)
-    return np.frompyfunc(lambda *args: apply_rule(rule, args), ufunc.nin, 1)
+    condition = _CONDITION_UFUNCS.get(ufunc)
+    if condition is not None:
+        return np.frompyfunc(condition, ufunc.nin, 1)
+    rule, what = rule_for(ufunc), _ufunc_name(ufunc, "__call__")
+    return np.frompyfunc(lambda *args: apply_numeric_rule(rule, args, what), ufunc.nin, 1)
 
 
 # --- NumPy's two protocols, for traced scalars and arrays alike ---
@@ -176,12 +231,10 @@ def _is_scalar(a) -> bool:
 
 def numpy_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
     """``np.sin(x)``, ``a * x``, ``x.sum()``: the op for each element, or a refusal."""
-    if ufunc in _COMPARISONS:
-        raise TracingError(
-            f"{_ufunc_name(ufunc, method)} of traced adcompile values: it compares them, and a "
-            "traced value has no concrete number while adcompile traces the function, so code "
-            "that branches on it cannot be compiled into straight-line code. Write the choice "
-            "as an op instead: np.maximum(a, b), np.minimum(a, b), adcompile.relu(x) or abs(x).")
+    if ufunc in _FLOAT_TESTS:
+        raise refusal(_ufunc_name(ufunc, method), "a traced value has no concrete number while "
+                      "adcompile traces the function, so whether it is nan, inf or finite is "
+                      "not known; compare it instead (x != x is true only for nan)")
     if all(_is_scalar(a) for a in inputs) and "out" not in kwargs:
         return _scalar_ufunc(ufunc, method, inputs, kwargs)
     return _array_ufunc(ufunc, method, inputs, kwargs)
@@ -194,9 +247,13 @@ def _scalar_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict) -> Node:
     if kwargs:
         raise refusal(f"{what[:-1]}{', '.join(f'{k}=' for k in kwargs)})",
                       "a traced value takes no keyword arguments")
+    condition = _CONDITION_UFUNCS.get(ufunc)
+    if condition is not None:
+        return condition(*inputs)
     rule = rule_for(ufunc)
     if rule is None:
         raise refusal(what)
+    refuse_conditions(f"{what} of a condition", inputs)
     graph = next(a.graph for a in inputs if isinstance(a, Node))
     return rule(graph, [graph.lift(a) for a in inputs])
 
@@ -207,11 +264,16 @@ def _array_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
         raise refusal(what, f"its method {method} is not one adcompile unrolls")
     if ufunc in _OBJECT_LOOPS:
         target = ufunc
-    elif rule_for(ufunc) is not None:
+    elif ufunc in _CONDITION_UFUNCS and method not in ("__call__", "reduce") and ufunc.nin == 2:
+        raise refusal(what, "conditions are combined element by element, or reduced (np.all, "
+                      "np.any) only")
+    elif ufunc in _CONDITION_UFUNCS or rule_for(ufunc) is not None:
         target = _elementwise(ufunc)
     else:
         raise refusal(what)
     out = kwargs.pop("out", None)
+    if ufunc in _CONDITION_UFUNCS and kwargs.get("dtype", None) in (bool, np.dtype(bool)):
+        kwargs.pop("dtype")  # x.all(), np.any(x): a reduction of conditions is a condition
     if kwargs.get("dtype", None) not in (None, object, np.dtype(object)):
         raise refusal(f"{what[:-1]}dtype={kwargs['dtype']!r})",
                       "traced values are computed as graph nodes, not in a NumPy dtype")
@@ -273,9 +335,10 @@ _ALLOWED = (
     "atleast_3d concatenate stack hstack vstack column_stack dstack append split array_split hsplit "
     "vsplit flip fliplr flipud roll rot90 tile repeat broadcast_to broadcast_arrays zeros_like "
     "ones_like full_like copy take diff ndim shape size max amax min amin where polyval cross "
-    "triu tril linalg.multi_dot result_type iscomplexobj isrealobj"
+    "triu tril linalg.multi_dot result_type iscomplexobj isrealobj all any"
 )
-_REDUCTIONS_OF_ARRAYS = ("max", "amax", "min", "amin")  # run on the TracedArray: maximum.reduce folds max
+# run on the TracedArray: maximum.reduce folds max, logical_and.reduce folds &
+_REDUCTIONS_OF_ARRAYS = ("max", "amax", "min", "amin", "all", "any")
 
 
 def _numpy_attribute(path: str):
@@ -308,6 +371,8 @@ def numpy_function(func, args: tuple, kwargs: dict):
     allowlist of functions; any other raises ``TracingError`` naming it."""
     if func in (np.sum, np.mean) and args and isinstance(args[0], Node):
         return _reduction_of_a_scalar(func, args, kwargs)
+    if func is np.where and len(args) == 3 and not kwargs and _has_nodes(args[0]):
+        return _where(*args)
     allowed = _allowed()
     if func not in allowed:
         raise refusal(function_name(func), "adcompile unrolls only the NumPy functions that "
@@ -329,3 +394,21 @@ def _reduction_of_a_scalar(func, args: tuple, kwargs: dict) -> Node:
                            f"language's {opname}() reduces over all elements to one number "
                            "(no axis, dtype, out, keepdims, ...).")
     return args[0].graph(opname, args[0])
+
+
+def _has_nodes(value) -> bool:
+    """Whether ``value`` is or holds a traced value (a node, or an object array with one)."""
+    if isinstance(value, Node):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype == object and any(isinstance(v, Node) for v in value.reshape(-1))
+    if isinstance(value, (list, tuple)):
+        return any(_has_nodes(v) for v in value)
+    return False
+
+
+def _where(condition, a, b):
+    """``np.where`` with a traced condition: ``where`` element by element (a plain element
+    of the condition is read as NumPy does: nonzero holds)."""
+    choose_element = np.frompyfunc(lambda c, x, y: choose(c, x, y, strict=False), 3, 1)
+    return wrap(choose_element(_plain(condition), _plain(a), _plain(b)))

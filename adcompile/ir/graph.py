@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 
 from adcompile.ir.node import APPLY, CONST, VAR, Node, TracingError
 from adcompile.ir.ops import OPS, Op
+from adcompile.ir.guards import guards
 from adcompile.ir.rewrite import simplify
 
 
@@ -110,6 +111,8 @@ def fold_constant(op: Op, values: list[float]) -> float | None:
         result = op.value(*values)
     except (ValueError, ZeroDivisionError, OverflowError):
         return None  # leave it to run time, which raises as math does
+    if isinstance(result, bool):  # a condition of constants: 1.0 where it holds, else 0.0
+        result = float(result)
     if not isinstance(result, float) or math.isnan(result):
         return None
     return result
@@ -136,11 +139,17 @@ def evaluate(outputs: Iterable[Node], point: dict[str, float] | None = None,
 
     Errors are the value rules' own (``ValueError`` for ``log(-1)``, as ``math``),
     with the failing op's name added as a note.  ``apply(node, argument values)``,
-    if given, computes an op node's value instead of its value rule.
+    if given, computes an op node's value instead of its value rule.  A node that
+    only a branch not taken needs (``log(x)`` in ``where(x > 0, log(x), -x)`` at
+    x = -1) raises nothing: its value is nan, as its branch is never used.
     """
     point = point or {}
+    outputs = list(outputs)
+    order = reachable(outputs)
+    guard = guards(order, outputs) if any(n.opname == "where" for n in order) else {}
     values: dict[int, float] = {}
-    for node in reachable(outputs):
+    failed: dict[int, BaseException] = {}
+    for node in order:
         if node.kind == CONST:
             values[node.id] = node.value
         elif node.kind == VAR:
@@ -152,7 +161,12 @@ def evaluate(outputs: Iterable[Node], point: dict[str, float] | None = None,
                 values[node.id] = node.op.value(*(values[a.id] for a in node.args))
             except (ArithmeticError, ValueError) as exc:  # domain, pole, overflow
                 exc.add_note(node.op.name)
-                raise
+                if not guard.get(node.id):
+                    raise
+                failed[node.id], values[node.id] = exc, math.nan
+    for node_id, exc in failed.items():  # a failure in a branch that is taken is an error
+        if all(bool(values[c]) == taken for c, taken in guard[node_id]):
+            raise exc
     return values
 
 

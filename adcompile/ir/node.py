@@ -41,9 +41,9 @@ _COMPARE_HELP = (
     "use adcompile.max and adcompile.min.)"
 )
 _ONE_NUMBER = (
-    "each argument of a traced function is a single number, not a sequence or an array. "
-    "Give each number its own parameter (def f(x0, x1): ...); arrays of traced values are "
-    "not supported yet."
+    "this argument of the traced function is a single number, not a sequence or an array. "
+    "To pass an array, declare its shape: adcompile.compile(f, shapes={'x': 3}) (a NumPy "
+    "array of traced values then arrives, and NumPy code runs on it as written)."
 )
 _ROUNDING = (
     "rounding has no useful derivative (it is 0 almost everywhere), so adcompile has no such "

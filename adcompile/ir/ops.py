@@ -59,6 +59,10 @@ class Op:
     language: bool = True  # callable by name in the expression language
     doc: str = ""
     reduction: bool = False  # reduces an array to a scalar
+    boolean: bool = False  # its value is a truth value (a condition): it has no derivative
+    # finite, with finite derivatives, for every finite argument: on arrays it needs no
+    # safe arguments where a branch is not taken (see ir/safe_branches.py)
+    total: bool = False
     branch_cut: Callable | None = None  # where it jumps though its rule gives a number (a branch cut)
 
     def __repr__(self) -> str:
@@ -74,6 +78,20 @@ def _relu_sympy(x):
         return sp.Piecewise((x, x > 0), (0, True))
     with sp.evaluate(True):
         return sp.Piecewise((x, x > 0), (0, True))
+
+
+def _where_sympy(c, a, b):
+    # SymPy's Piecewise crashes while simplifying some conditions (found by the fuzzer):
+    # built unevaluated, on nested conditions on constants (KeyError: 'pop from an empty
+    # set'); evaluated, on a comparison of a Piecewise, which it solves as a set (KeyError:
+    # b_).  Each works where the other crashes.
+    if c in (sp.true, sp.false):
+        return a if c is sp.true else b
+    try:
+        with sp.evaluate(True):
+            return sp.Piecewise((a, c), (b, True))
+    except (KeyError, AttributeError, TypeError, ValueError):
+        return sp.Piecewise((a, c), (b, True), evaluate=False)
 
 
 def _div_sympy(a, b):
@@ -102,23 +120,29 @@ def _half_step(g, a, b):
     return 0.5 + 0.5 * g("sign", a - b)
 
 
+_COMPARISONS = [  # (name, the operator as written, value, SymPy)
+    ("lt", "<", operator.lt, sp.Lt), ("le", "<=", operator.le, sp.Le),
+    ("gt", ">", operator.gt, sp.Gt), ("ge", ">=", operator.ge, sp.Ge),
+    ("eq", "==", operator.eq, sp.Eq), ("ne", "!=", operator.ne, sp.Ne),
+]
+
 _POS = (0.2, 3.0)
 _ANY = (-3.0, 3.0)
 _UNIT = (-0.9, 0.9)
 
 OPS_LIST = [
     # --- arithmetic (printed as operators) ---
-    Op("add", arity=2, value=operator.add, partials=lambda g, y, a, b: (1.0, 1.0),
+    Op("add", total=True, arity=2, value=operator.add, partials=lambda g, y, a, b: (1.0, 1.0),
        sympy=lambda a, b: a + b, domain=(_ANY, _ANY), commutative=True, language=False),
-    Op("sub", arity=2, value=operator.sub, partials=lambda g, y, a, b: (1.0, -1.0),
+    Op("sub", total=True, arity=2, value=operator.sub, partials=lambda g, y, a, b: (1.0, -1.0),
        sympy=lambda a, b: a - b, domain=(_ANY, _ANY), language=False),
-    Op("mul", arity=2, value=operator.mul, partials=lambda g, y, a, b: (b, a), sympy=lambda a, b: a * b,
+    Op("mul", total=True, arity=2, value=operator.mul, partials=lambda g, y, a, b: (b, a), sympy=lambda a, b: a * b,
        domain=(_ANY, _ANY), commutative=True, language=False),
     Op("div", arity=2, value=operator.truediv,
        partials=lambda g, y, a, b: (lambda v: v / b, lambda v: -(v / b) * y), sympy=_div_sympy,
        domain=(_ANY, _POS), language=False,
        doc="np.divide on the numpy backend: inf and a RuntimeWarning at 0, for Python floats too"),
-    Op("neg", arity=1, value=operator.neg, partials=lambda g, y, a: (-1.0,), sympy=lambda a: -a,
+    Op("neg", total=True, arity=1, value=operator.neg, partials=lambda g, y, a: (-1.0,), sympy=lambda a: -a,
        domain=(_ANY,), language=False),
     Op("pow", arity=2, value=math.pow,
        partials=lambda g, y, a, b: (lambda v: v * (b * a ** (b - 1.0)), lambda v: v * y * g("log", a)),
@@ -141,9 +165,9 @@ OPS_LIST = [
     Op("cbrt", arity=1, value=math.cbrt, partials=lambda g, y, x: (lambda v: v / (3.0 * (y * y)),),
        sympy=_cbrt_sympy, domain=((0.2, 3.0),)),
     # --- trigonometric ---
-    Op("sin", arity=1, value=math.sin, partials=lambda g, y, x: (g("cos", x),), sympy=sp.sin,
+    Op("sin", total=True, arity=1, value=math.sin, partials=lambda g, y, x: (g("cos", x),), sympy=sp.sin,
        domain=(_ANY,)),
-    Op("cos", arity=1, value=math.cos, partials=lambda g, y, x: (-g("sin", x),), sympy=sp.cos,
+    Op("cos", total=True, arity=1, value=math.cos, partials=lambda g, y, x: (-g("sin", x),), sympy=sp.cos,
        domain=(_ANY,)),
     Op("tan", arity=1, value=math.tan, partials=lambda g, y, x: (1.0 + y * y,), sympy=sp.tan,
        domain=((-1.2, 1.2),)),
@@ -153,7 +177,7 @@ OPS_LIST = [
     Op("acos", arity=1, value=math.acos,
        partials=lambda g, y, x: (lambda v: -(v / g("sqrt", (1.0 - x) * (1.0 + x))),), sympy=sp.acos,
        domain=(_UNIT,)),
-    Op("atan", arity=1, value=math.atan, partials=lambda g, y, x: (lambda v: v / (1.0 + x * x),),
+    Op("atan", total=True, arity=1, value=math.atan, partials=lambda g, y, x: (lambda v: v / (1.0 + x * x),),
        sympy=sp.atan, domain=(_ANY,)),
     Op("atan2", arity=2, value=math.atan2,
        partials=lambda g, y, a, b: _atan2_partials(g("hypot", a, b), a, b), sympy=sp.atan2,
@@ -166,9 +190,9 @@ OPS_LIST = [
        domain=(_ANY,)),
     Op("cosh", arity=1, value=math.cosh, partials=lambda g, y, x: (g("sinh", x),), sympy=sp.cosh,
        domain=(_ANY,)),
-    Op("tanh", arity=1, value=math.tanh, partials=lambda g, y, x: (1.0 - y * y,), sympy=sp.tanh,
+    Op("tanh", total=True, arity=1, value=math.tanh, partials=lambda g, y, x: (1.0 - y * y,), sympy=sp.tanh,
        domain=(_ANY,)),
-    Op("asinh", arity=1, value=math.asinh, partials=lambda g, y, x: (lambda v: v / g("hypot", x, 1.0),),
+    Op("asinh", total=True, arity=1, value=math.asinh, partials=lambda g, y, x: (lambda v: v / g("hypot", x, 1.0),),
        sympy=sp.asinh, domain=(_ANY,)),
     Op("acosh", arity=1, value=math.acosh,
        partials=lambda g, y, x: (lambda v: v / (g("sqrt", x - 1.0) * g("sqrt", x + 1.0)),),
@@ -176,51 +200,70 @@ OPS_LIST = [
     Op("atanh", arity=1, value=math.atanh,
        partials=lambda g, y, x: (lambda v: v / ((1.0 - x) * (1.0 + x)),), sympy=sp.atanh, domain=(_UNIT,)),
     # --- piecewise: SymPy's conventions at the kinks ---
-    Op("abs", arity=1, value=math.fabs, partials=lambda g, y, x: (g("sign", x),), sympy=sp.Abs,
+    Op("abs", total=True, arity=1, value=math.fabs, partials=lambda g, y, x: (g("sign", x),), sympy=sp.Abs,
        domain=(_ANY,), doc="abs'(0) = 0"),
-    Op("sign", arity=1, value=rm._sign, partials=lambda g, y, x: (None,), sympy=sp.sign, domain=(_ANY,),
+    Op("sign", total=True, arity=1, value=rm._sign, partials=lambda g, y, x: (None,), sympy=sp.sign, domain=(_ANY,),
        doc="-1, 0 or 1; its derivative is 0"),
-    Op("relu", arity=1, value=rm._relu, partials=lambda g, y, x: (g("sign", y),), sympy=_relu_sympy,
+    Op("relu", total=True, arity=1, value=rm._relu, partials=lambda g, y, x: (g("sign", y),), sympy=_relu_sympy,
        domain=(_ANY,), doc="max(x, 0); relu'(0) = 0"),
-    Op("max", arity=2, value=rm._max,
+    Op("max", total=True, arity=2, value=rm._max,
        partials=lambda g, y, a, b: (_half_step(g, a, b), _half_step(g, b, a)), sympy=sp.Max,
        domain=(_ANY, _ANY), commutative=True, doc="a tie splits the derivative 1/2 and 1/2"),
-    Op("min", arity=2, value=rm._min,
+    Op("min", total=True, arity=2, value=rm._min,
        partials=lambda g, y, a, b: (_half_step(g, b, a), _half_step(g, a, b)), sympy=sp.Min,
        domain=(_ANY, _ANY), commutative=True, doc="a tie splits the derivative 1/2 and 1/2"),
     # --- smooth activations and special functions ---
-    Op("sigmoid", arity=1, value=rm._sigmoid, partials=lambda g, y, x: (y * g("sigmoid", -x),),
+    Op("sigmoid", total=True, arity=1, value=rm._sigmoid, partials=lambda g, y, x: (y * g("sigmoid", -x),),
        sympy=lambda x: 1 / (1 + sp.exp(-x)), domain=((-6.0, 6.0),),
        doc="1/(1+exp(-x)), without overflow; its derivative is sigmoid(x)*sigmoid(-x), "
            "since 1 - sigmoid(x) cancels where sigmoid(x) is near 1"),
-    Op("softplus", arity=1, value=rm._softplus, partials=lambda g, y, x: (g("sigmoid", x),),
+    Op("softplus", total=True, arity=1, value=rm._softplus, partials=lambda g, y, x: (g("sigmoid", x),),
        sympy=lambda x: sp.log(1 + sp.exp(x)), domain=((-6.0, 6.0),),
        doc="log(1+exp(x)), without overflow"),
-    Op("erf", arity=1, value=math.erf, partials=lambda g, y, x: (TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
+    Op("erf", total=True, arity=1, value=math.erf, partials=lambda g, y, x: (TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
        sympy=sp.erf, domain=(_ANY,)),
-    Op("erfc", arity=1, value=math.erfc,
+    Op("erfc", total=True, arity=1, value=math.erfc,
        partials=lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),), sympy=sp.erfc, domain=(_ANY,)),
+    # --- conditions and choices: a condition has no derivative; where(c, a, b) sends
+    # its adjoint to a where c holds and to b where it does not ---
+    *[Op(name, arity=2, value=value, partials=lambda g, y, a, b: (None, None), sympy=sympy,
+         domain=(_ANY, _ANY), language=False, boolean=True, total=True, doc=f"a {symbol} b")
+      for name, symbol, value, sympy in _COMPARISONS],
+    Op("logical_and", total=True, arity=2, value=lambda a, b: bool(a) and bool(b),
+       partials=lambda g, y, a, b: (None, None), sympy=sp.And, domain=(_ANY, _ANY),
+       language=False, boolean=True, doc="a and b"),
+    Op("logical_or", total=True, arity=2, value=lambda a, b: bool(a) or bool(b),
+       partials=lambda g, y, a, b: (None, None), sympy=sp.Or, domain=(_ANY, _ANY),
+       language=False, boolean=True, doc="a or b"),
+    Op("logical_not", total=True, arity=1, value=lambda a: not a, partials=lambda g, y, a: (None,),
+       sympy=sp.Not, domain=(_ANY,), language=False, boolean=True, doc="not a"),
+    Op("where", total=True, arity=3, value=lambda c, a, b: a if c else b,
+       partials=lambda g, y, c, a, b: (None, lambda v: g("where", c, v, 0.0),
+                                       lambda v: g("where", c, 0.0, v)),
+       sympy=_where_sympy, domain=(_ANY, _ANY, _ANY),
+       doc="where(cond, a, b): a where cond holds, else b (also written a if cond else b); "
+           "only the branch taken is computed"),
     # --- reductions (numpy backend): on a scalar they are the identity ---
-    Op("sum", arity=1, value=lambda x: x, partials=lambda g, y, x: (1.0,), sympy=lambda x: x,
+    Op("sum", total=True, arity=1, value=lambda x: x, partials=lambda g, y, x: (1.0,), sympy=lambda x: x,
        domain=(_ANY,), doc="the sum of every element (numpy backend)", reduction=True),
-    Op("mean", arity=1, value=lambda x: x, partials=lambda g, y, x: (lambda v: v / g("size", x),),
+    Op("mean", total=True, arity=1, value=lambda x: x, partials=lambda g, y, x: (lambda v: v / g("size", x),),
        sympy=lambda x: x, domain=(_ANY,), doc="the mean of every element (numpy backend)",
        reduction=True),
     # --- internal: built by reverse mode over arrays, never written by users ---
-    Op("size", arity=1, value=lambda x: 1.0, partials=lambda g, y, x: (None,), sympy=lambda x: sp.S.One,
+    Op("size", total=True, arity=1, value=lambda x: 1.0, partials=lambda g, y, x: (None,), sympy=lambda x: sp.S.One,
        domain=(_ANY,), language=False),
     # sum_to(d, x, like): an adjoint d, standing for an array of the shape of d
     # broadcast with like, summed down to the shape of x.  Its derivative rule is
     # the forward-mode one (tangents are summed alike); reverse mode never
     # differentiates through it, since it only appears in adjoints.
-    Op("sum_to", arity=3, value=lambda d, x, like: d,
+    Op("sum_to", total=True, arity=3, value=lambda d, x, like: d,
        partials=lambda g, y, d, x, like: (lambda v: g("sum_to", v, x, like), None, None),
        sympy=lambda d, x, like: d, domain=(_ANY, _ANY, _ANY), language=False,
        doc="an adjoint brought to the shape of x"),
     # broadcast(d, like): d given the shape of d and like broadcast together.  An
     # elementwise derivative that does not depend on every argument (a constant,
     # or one argument) still has the shape of all of them broadcast.
-    Op("broadcast", arity=2, value=lambda d, like: d,
+    Op("broadcast", total=True, arity=2, value=lambda d, like: d,
        partials=lambda g, y, d, like: (lambda v: g("broadcast", v, like), None), sympy=lambda d, like: d,
        domain=(_ANY, _ANY), language=False,
        doc="a derivative given the arguments' broadcast shape"),

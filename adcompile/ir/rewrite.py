@@ -34,6 +34,13 @@ def _is_const(node: Node) -> bool:
     return node.kind == CONST
 
 
+def _add_choices(g, a: Node, b: Node) -> Node | None:
+    if a.opname == "where" and b.opname == "where" and a.args[0] is b.args[0]:
+        c = a.args[0]
+        return g("where", c, g("add", a.args[1], b.args[1]), g("add", a.args[2], b.args[2]))
+    return None
+
+
 # Each row: (op, rule, "what it does").  Commutative ops see their constant
 # argument first (see graph._commutative_order), so ``x*1`` arrives as ``1*x``.
 RULES = [
@@ -64,6 +71,17 @@ RULES = [
      if a.opname == "mul" and _is_const(a.args[0]) else None, "-(c * x) -> (-c) * x"),
     ("neg", lambda g, a: g("div", -a.args[0].value, a.args[1])
      if a.opname == "div" and _is_const(a.args[0]) else None, "-(c / x) -> (-c) / x"),
+    ("add", lambda g, a, b: _add_choices(g, a, b), "where(c, p, q) + where(c, r, s) -> "
+     "where(c, p + r, q + s): one choice, each branch computing only its own sum"),
+    ("where", lambda g, c, a, b: a if a is b else None, "where(c, a, a) -> a"),
+    ("where", lambda g, c, a, b: g("where", c, a.args[1], b)
+     if a.opname == "where" and a.args[0] is c else None,
+     "where(c, where(c, p, q), b) -> where(c, p, b)"),
+    ("where", lambda g, c, a, b: g("where", c, a, b.args[2])
+     if b.opname == "where" and b.args[0] is c else None,
+     "where(c, a, where(c, p, q)) -> where(c, a, q)"),
+    ("where", lambda g, c, a, b: (a if c.value else b) if _is_const(c) else None,
+     "where(True, a, b) -> a; where(False, a, b) -> b"),
     ("pow", lambda g, a, b: a if _is(b, 1.0) else None, "x ** 1 -> x"),
     ("pow", lambda g, a, b: g.const(1.0) if _is(b, 0.0) else None, "x ** 0 -> 1 (also for nan, as IEEE pow)"),
     ("pow", lambda g, a, b: g("mul", a, a) if _is(b, 2.0) else None, "x ** 2 -> x * x"),

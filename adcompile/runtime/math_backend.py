@@ -60,4 +60,4 @@ def _min(a, b):
 def _as_floats(x):
     """An array argument's values as Python floats (nested lists for a matrix), so that
     arithmetic on them runs at Python float speed; a list or tuple is used as it is."""
-    return x.tolist() if hasattr(x, "tolist") else x
+    return x.astype(float).tolist() if hasattr(x, "astype") else x

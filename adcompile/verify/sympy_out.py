@@ -14,6 +14,7 @@ import math
 import sys
 
 import sympy as sp
+from sympy.logic.boolalg import BooleanAtom
 
 from adcompile.ir.graph import reachable
 from adcompile.ir.node import APPLY, CONST, VAR, Node
@@ -138,7 +139,28 @@ def _numeric(op, args: list[sp.Expr], digits: int) -> sp.Expr:
 def _apply(op, args: list[sp.Expr]) -> sp.Expr:
     """``op`` applied in SymPy.  Constant subtrees are evaluated: SymPy's code
     printers misprint some unevaluated numeric forms (``y/(-(3/10))``)."""
-    if all(isinstance(a, sp.Number) for a in args):
+    if all(isinstance(a, (sp.Number, BooleanAtom)) for a in args):
         with sp.evaluate(True):
             return op.sympy(*args)
+    if op.boolean and any(isinstance(a, sp.Piecewise) for a in args):
+        return _compare_pieces(op, args)
     return op.sympy(*args)
+
+
+def _compare_pieces(op, args: list[sp.Expr]) -> sp.Boolean:
+    """A comparison of a Piecewise, as an Or over its pieces: ``Piecewise((a, c), (b, True))
+    > k`` is ``(c & (a > k)) | (~c & (b > k))``.  SymPy itself solves a relational of a
+    Piecewise as a set, which can take minutes or crash (found by the fuzzer)."""
+    terms, work = [], [([], list(args))]
+    while work:
+        conditions, operands = work.pop()
+        at = next((k for k, a in enumerate(operands) if isinstance(a, sp.Piecewise)), None)
+        if at is None:
+            terms.append(sp.And(*conditions, _apply(op, operands)))
+            continue
+        earlier: list = []
+        for expr, cond in operands[at].args:
+            replaced = operands[:at] + [expr] + operands[at + 1:]
+            work.append((conditions + [sp.Not(c) for c in earlier] + [cond], replaced))
+            earlier.append(cond)
+    return sp.Or(*terms)
