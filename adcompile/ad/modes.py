@@ -82,8 +82,6 @@ class _Hints:
             entry[1].append(primal)
 
 
-
-
 def _peel(node: Node) -> tuple[Guard, Node]:
     """``where(c, p, 0)`` as ((c, True),) and p (``where(c, 0, q)`` as ((c, False),) and
     q), repeatedly: a contribution that flows only through one branch."""
