@@ -115,7 +115,6 @@ def _layout(flag: str) -> Callable[[str], str]:
             raise argparse.ArgumentTypeError(f"{flag} takes dense or sparse, not {text!r}")
         return text
 
-    layout.__name__ = flag.strip("-=")  # how argparse names the option in its messages
 
     return layout
 

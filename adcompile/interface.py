@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 
 from adcompile.codegen.names import NameAllocator, is_reserved_word, natural_sorted
 from adcompile.errors import CompileError
-from adcompile.frontend.program import Program, Shape, element_indices, element_name, normalize_name
+from adcompile.frontend.program import (
+    Program,
+    Shape,
+    element_count,
+    element_indices,
+    element_name,
+    normalize_name,
+)
 from adcompile.ir.graph import Graph, Node
 
 @dataclass
@@ -169,9 +176,7 @@ def normalize_shapes(shapes, options: Options) -> dict[str, Shape]:
             raise CompileError(f"the shape of {name!r} must be a whole number >= 1 or a tuple "
                                f"of them, such as 3 or (2, 4); not {shape!r}")
         out[key] = tuple(int(d) for d in dims)
-        size = 1
-        for d in out[key]:
-            size *= d
+        size = element_count(out[key])
         if size > MAX_ELEMENTS:
             raise CompileError(f"the shape of {name!r}, {shape!r}, has {size:,} elements; "
                                f"adcompile unrolls an array into one scalar per element, and takes "

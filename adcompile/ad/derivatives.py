@@ -31,6 +31,7 @@ from adcompile.ad.modes import NameHints, forward, reverse
 from adcompile.ad.sparse import coo, sparse_hessian
 from adcompile.codegen.arrays import ArrayParam, ArrayValue, ModuleConstant
 from adcompile.codegen.printer import FunctionSpec, leaves
+from adcompile.frontend.program import element_count, nest
 from adcompile.ir.graph import Graph, Node, reachable
 
 
@@ -70,10 +71,10 @@ class Request:
             return flat
         parts, at = [], 0
         for k, shape in enumerate(self.wrt_shapes):
-            size = _size(shape)
+            size = element_count(shape)
             chunk = flat[at: at + size]
             title = f"d_{self.wrt_names[k]}" if k < len(self.wrt_names) else None
-            parts.append(chunk[0] if shape is None else _shaped(chunk, shape, title))
+            parts.append(chunk[0] if shape is None else ArrayValue(nest(chunk, shape, ArrayValue), title))
             at += size
         return parts[0] if len(parts) == 1 else tuple(parts)
 
@@ -83,21 +84,6 @@ class Request:
         if not any(self.wrt_shapes):
             return rows
         return ArrayValue(ArrayValue(row) for row in rows)
-
-
-def _size(shape) -> int:
-    size = 1
-    for n in shape or ():
-        size *= n
-    return size
-
-
-def _shaped(flat: tuple, shape: tuple, title: str | None = None) -> ArrayValue:
-    """Row-major ``flat`` nested as ``shape``, without recursion over the rank."""
-    items = list(flat)
-    for n in reversed(shape[1:]):
-        items = [ArrayValue(items[k: k + n]) for k in range(0, len(items), n)]
-    return ArrayValue(items, title)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adcompile.codegen.layout import INDENT, LINE, ListText, layout_collection, tuple_text
+from adcompile.frontend.program import nest
 from adcompile.ir.node import Node
 
 
@@ -48,18 +49,10 @@ class ModuleConstant:
     name: str
 
 
-def nested(names: list[str], shape: tuple[int, ...]) -> list:
-    """Row-major ``names`` nested as ``shape`` (lists of lists), without recursion over the rank."""
-    items: list = list(names)
-    for n in reversed(shape[1:]):
-        items = [items[k: k + n] for k in range(0, len(items), n)]
-    return items
-
-
 def unpack_lines(param: ArrayParam, names: list[str], source: str) -> list[str]:
     """``x_0, x_1 = source``: the elements' names, nested by the shape, assigned from the
     parameter's value; one item per line (in brackets) when the line is too long."""
-    items = nested(names, param.shape)
+    items = nest(names, param.shape)
     if len(items) >= 2:
         line = f"{INDENT}{', '.join(tuple_text(i) for i in items)} = {source}"
         if len(line) <= LINE:

@@ -16,6 +16,7 @@ only scalars; the interface packs them back into the argument's shape.
 from __future__ import annotations
 
 import itertools
+import math
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -62,3 +63,17 @@ def element_name(array: str, index: tuple[int, ...]) -> str:
 def element_indices(shape: Shape) -> list[tuple[int, ...]]:
     """Every index of an array of ``shape``, in row-major (C) order."""
     return list(itertools.product(*(range(n) for n in shape)))
+
+
+def element_count(shape: Shape | None) -> int:
+    """How many scalars an argument of ``shape`` is (1 for a scalar, ``None``)."""
+    return math.prod(shape or ())
+
+
+def nest(flat: list, shape: Shape, row=list) -> list:
+    """Row-major ``flat`` nested as ``shape``: rows made by ``row`` (lists by default),
+    without recursion over the rank."""
+    items = list(flat)
+    for n in reversed(shape[1:]):
+        items = [row(items[k: k + n]) for k in range(0, len(items), n)]
+    return row(items)

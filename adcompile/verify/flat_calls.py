@@ -11,7 +11,7 @@ it reads the results the way a user would.
 
 from __future__ import annotations
 
-from adcompile.frontend.program import Shape, element_indices, element_name
+from adcompile.frontend.program import Shape, element_count, element_indices, element_name, nest
 
 
 def flat_names(names: list[str], shapes: dict[str, Shape]) -> list[str]:
@@ -37,25 +37,13 @@ def flatten(value) -> list[float]:
     return out
 
 
-def _size(shape: Shape | None) -> int:
-    size = 1
-    for n in shape or ():
-        size *= n
-    return size
-
-
 def pack(flat: list[float], shapes: list[Shape | None]) -> list:
     """Consecutive scalars grouped per argument: a scalar, or a nested list in its shape."""
     out, at = [], 0
     for shape in shapes:
-        chunk = list(flat[at: at + _size(shape)])
-        at += _size(shape)
-        if shape is None:
-            out.append(chunk[0])
-            continue
-        for n in reversed(shape[1:]):
-            chunk = [chunk[k: k + n] for k in range(0, len(chunk), n)]
-        out.append(chunk)
+        chunk = list(flat[at: at + element_count(shape)])
+        at += element_count(shape)
+        out.append(chunk[0] if shape is None else nest(chunk, shape))
     return out
 
 
@@ -67,7 +55,7 @@ class FlatCalls:
         self.module, self.name = module, name
         self.arg_shapes, self.wrt_shapes = arg_shapes, wrt_shapes
         self.sparse_hessian, self.sparse_jacobian = sparse
-        self.n_wrt = sum(_size(s) for s in wrt_shapes)
+        self.n_wrt = sum(element_count(s) for s in wrt_shapes)
 
     def _per_wrt(self, part) -> list[float]:
         parts = [part] if len(self.wrt_shapes) == 1 and self.wrt_shapes[0] else part
@@ -88,7 +76,7 @@ class FlatCalls:
     def __getattr__(self, function: str):
         target = getattr(self.module, function)
         kind = function[: -len(self.name) - 1] if function != self.name else ""
-        n_args = sum(_size(s) for s in self.arg_shapes)
+        n_args = sum(element_count(s) for s in self.arg_shapes)
 
         def call(*flat):
             args = pack(flat[:n_args], self.arg_shapes)
