@@ -8,17 +8,17 @@ is the glue that reads the input again for it and names what to check.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
-
-import sympy as sp
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from adcompile.interface import Options, normalize_layouts, normalize_shapes
 from adcompile.pipeline import Built, build, check_function_name
 from adcompile.errors import CompileError
 from adcompile.compiled_module import CompiledModule, built_of
-from adcompile.frontend.reader import new_graph, read_program
+from adcompile.frontend.reader import is_sympy, new_graph, read_program
 from adcompile.frontend.trace import default_name, describe
-from adcompile.verify import CheckReport, Subject, check_options, check_program
+
+if TYPE_CHECKING:  # the check imports SymPy: only a check loads it
+    from adcompile.verify import CheckReport
 
 
 def _names(value: str | Sequence[str] | None) -> list[str] | None:
@@ -62,6 +62,7 @@ def compile(
     hvp: bool = False,
     shapes: dict | None = None,
     jacobian: str = "dense",
+    one_step_per_line: bool = False,
 ) -> CompiledModule:
     """Compile ``expr`` into a module with ``NAME`` and ``grad_NAME``.
 
@@ -78,14 +79,19 @@ def compile(
     program ending in a tuple ``r1, r2``) has several outputs: the module then
     has ``NAME``, ``jacobian_NAME`` and ``vjp_NAME``.  ``backend`` is ``"math"``
     (scalars, Python's ``math``) or ``"numpy"`` (arrays, elementwise, with ``sum``
-    and ``mean``); ``format`` forces black on or off.  With ``check=True`` the
-    result is first compared with SymPy, and ``CompileError`` is raised if
-    they disagree or the check is inconclusive.
+    and ``mean``); ``format=True`` runs black on the module (by default it
+    does not run: the printer already writes black's layout).  With
+    ``check=True`` the result is first compared with SymPy, and
+    ``CompileError`` is raised if they disagree or the check is inconclusive.
+    ``one_step_per_line=True`` writes every operation on a line of its own, as
+    the seed's passes (by default a step used once is written inside the step
+    that uses it, and a value returned and used nowhere else in the return).
     """
-    if name is None and callable(expr) and not isinstance(expr, sp.Basic):
+    if name is None and callable(expr) and not is_sympy(expr):
         name = _function_name(expr)
     options = make_options(name, args, wrt, backend, format, hessian=hessian, jvp=jvp, hvp=hvp,
                            shapes=shapes, jacobian=jacobian)
+    options.one_step_per_line = bool(one_step_per_line)
     module = CompiledModule(build_module(expr, options))
     if check:
         report = check_module(expr, module)
@@ -160,6 +166,8 @@ def check(
     the printable report.  ``points`` must be at least 1 and ``timeout``
     greater than 0 (else ``CompileError``, a ``ValueError``).
     """
+    from adcompile.verify import check_options
+
     check_options(points, seed, timeout)
     options = make_options(None, args, wrt, backend, hessian=hessian, jvp=jvp, hvp=hvp,
                            shapes=shapes, jacobian=jacobian)
@@ -173,6 +181,8 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
     every function it has (value, gradient, Hessian, Jacobian, products).
     ``expr`` is read again with nothing folded or rewritten for the reference;
     ``check_program`` checks the options."""
+    from adcompile.verify import Subject, check_program
+
     built = built_of(module)
     iface, options = built.interface, built.options
     raw = new_graph(expr, fold=False, algebra=False)

@@ -211,18 +211,25 @@ def compile_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=tuple(BACKENDS), default="math",
                    help="math: scalar code importing only math (default); numpy: array code "
                         "importing only numpy, which also runs on dask arrays and allows "
-                        "sum(...) and mean(...)")
+                        "sum(...) and mean(...); numba: the math code compiled by numba "
+                        "(callable from njit code), with sum(...) and mean(...) as one "
+                        "parallel loop over the points")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the module to FILE, atomically (default: standard output)")
     p.add_argument("--check", action="store_true",
                    help="compare with SymPy first; write nothing and exit 1 if they disagree, "
                         "3 if the check is inconclusive (nothing disagrees, but SymPy could not "
                         "build a reference or some quantity could not be compared anywhere)")
+    p.add_argument("--one-step-per-line", action="store_true",
+                   help="write every operation on a line of its own, as the seed's passes "
+                        "(by default a step used only once is written inside the step that "
+                        "uses it: t2 = sin(beta0 + omega0 * x))")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--format", dest="format", action="store_true", default=None,
-                     help="always run black on the output (default: only up to 2,000 lines)")
+                     help="run black on the output (the printer already writes black's layout, "
+                          "so this only costs time: about a second per 1,000 lines)")
     fmt.add_argument("--no-format", dest="format", action="store_false",
-                     help="never run black (the printer already writes black's style)")
+                     help="do not run black (the default; kept for old scripts)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--version", action="version", version=f"adcompile {__version__}")
     return p
@@ -367,6 +374,7 @@ def run_compile(argv: list[str]) -> int:
     options = make_options(ns.name, ns.args, ns.wrt, backend=ns.backend, format=ns.format,
                            source_file=source, hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True,
                            shapes=_shapes(ns), jacobian=ns.jacobian)
+    options.one_step_per_line = ns.one_step_per_line
     progress = None if ns.quiet else Progress()
     try:
         module = CompiledModule(build_module(text, options, progress))

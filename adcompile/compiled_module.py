@@ -8,25 +8,35 @@ function a user gets by importing the saved file.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.abc
+import functools
 import importlib.util
 import linecache
+import os
+import sys
 from types import ModuleType
 
 from adcompile.pipeline import Built
+from adcompile.errors import CompileError
 from adcompile.fileio import write_atomic
 
 
-class _TextLoader(importlib.abc.SourceLoader):
-    def __init__(self, filename: str, text: str):
-        self.filename, self.text = filename, text
+@functools.cache
+def _text_loader_class() -> type:
+    """A source loader over a text.  Made at the first load, since ``importlib.abc``
+    (and ``hashlib``, below) are not worth importing for a compile that only writes a file."""
+    import importlib.abc
 
-    def get_filename(self, fullname: str) -> str:
-        return self.filename
+    class TextLoader(importlib.abc.SourceLoader):
+        def __init__(self, filename: str, text: str):
+            self.filename, self.text = filename, text
 
-    def get_data(self, path: str) -> bytes:
-        return self.text.encode("utf-8")
+        def get_filename(self, fullname: str) -> str:
+            return self.filename
+
+        def get_data(self, path: str) -> bytes:
+            return self.text.encode("utf-8")
+
+    return TextLoader
 
 
 def load_source(text: str, name: str = "generated") -> ModuleType:
@@ -37,13 +47,55 @@ def load_source(text: str, name: str = "generated") -> ModuleType:
     does, so tracebacks show the generated line and ``inspect.getsource``
     and debuggers find the source.
     """
+    import hashlib
+
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
     filename = f"<adcompile {name} {digest}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-    loader = _TextLoader(filename, text)
+    loader = _text_loader_class()(filename, text)
     spec = importlib.util.spec_from_loader(f"adcompile_generated_{digest}", loader)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
+    return module
+
+
+def cache_folder() -> str:
+    """Where in-memory numba modules are written, so that numba can cache their machine
+    code: ``$ADCOMPILE_CACHE_DIR``, else ``$XDG_CACHE_HOME/adcompile``, else
+    ``~/.cache/adcompile``."""
+    folder = os.environ.get("ADCOMPILE_CACHE_DIR")
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "adcompile")
+    return folder
+
+
+def load_file_backed(text: str, name: str = "generated") -> ModuleType:
+    """Import generated source from a file named by its digest in ``cache_folder()``.
+
+    ``numba.njit(cache=True)`` keeps machine code beside a function's source file, so a
+    numba module needs a real file; the same text is the same file, so a second process
+    compiling the same model finds numba's cache and does not compile again.
+    """
+    import hashlib
+
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    folder = cache_folder()
+    path = os.path.join(folder, f"adcompile_{name}_{digest}.py")
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        write_atomic(path, text)
+    name = f"adcompile_generated_{digest}"
+    if name in sys.modules:  # numba finds a compiled function's globals through its module
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
     return module
 
 
@@ -76,7 +128,11 @@ class CompiledModule:
     @property
     def module(self) -> ModuleType:
         if self._module is None:
-            self._module = load_source(self.source, self.name)
+            needs_file = self._built.options.backend == "numba"
+            if needs_file and importlib.util.find_spec("numba") is None:
+                raise CompileError("the numba backend's module needs numba, which is not "
+                                   "installed: pip install 'adcompile[numba]'")
+            self._module = (load_file_backed if needs_file else load_source)(self.source, self.name)
         return self._module
 
     def save(self, path: str) -> None:

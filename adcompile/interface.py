@@ -33,7 +33,7 @@ class Options:
     args: list[str] | None = None
     wrt: list[str] | None = None
     backend: str = "math"
-    format: bool | None = None  # None: black when the module is small enough
+    format: bool | None = None  # True: run black on the module; None or False: do not
     hessian: bool | str = False  # True (dense) or "sparse"
     jacobian: str = "dense"  # or "sparse", for several outputs
     jvp: bool = False
@@ -41,6 +41,9 @@ class Options:
     source_file: str | None = None  # where the text came from, for the header
     shapes: dict[str, Shape] = field(default_factory=dict)  # array arguments' static shapes
     cli: bool = False  # from the command line: messages name --flags, else keyword=
+    # the seed's reading: each operation on a line of its own (by default a step used
+    # once is written inside the step that uses it, codegen/inline.py)
+    one_step_per_line: bool = False
 
     def spelled(self, option: str, value: str | None = None) -> str:
         """How the user wrote an option: ``--wrt 'y'`` on the command line, ``wrt='y'`` in Python."""

@@ -8,7 +8,7 @@ functions; the CLI and the Python API are both thin shells over it.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from adcompile.codegen.backends import MODULE_NAMES as BACKEND_MODULES, get_backend
@@ -31,7 +31,6 @@ from adcompile.interface import (
 )
 from adcompile.version import __version__
 
-BLACK_MAX_LINES = 2000  # black runs by default only on modules up to this size
 HEADER_EXPRESSION_LIMIT = 2000  # longer expressions are not repeated in the header
 STDIN = "<stdin>"  # the source name of standard input
 
@@ -45,7 +44,7 @@ class Built:
     options: Options
     expression: str
     line_count: int = 0
-    formatted: bool = False
+    formatted: bool = False  # black ran on the body (format=True)
     stats: dict = field(default_factory=dict)
 
     def header(self, output: str | None = None) -> list[str]:
@@ -112,24 +111,43 @@ def build(
                       sparse_hessian=options.hessian == "sparse",
                       sparse_jacobian=options.jacobian == "sparse")
     derivatives = build_functions(request, progress)
+    functions = derivatives.functions
+    if backend.fused:  # over the points: each function, or a twin of each scalar one
+        functions = _fused_functions(request, derivatives.functions, reduced, progress)
     constants = [("ARGS", tuple(iface.python_args)), ("WRT", tuple(iface.python_wrt))]
     if iface.shapes:  # the array arguments' shapes, by Python name
         constants.append(("SHAPES", iface.python_shapes()))
     if several:
         constants.append(("OUTPUTS", tuple(output_names)))
     spec = ModuleSpec(backend=backend, header=[], constants=constants + derivatives.constants,
-                      functions=derivatives.functions, param_names=params.names,
-                      labels=program.labels(), hints=derivatives.hints)
+                      functions=functions, param_names=params.names,
+                      labels=program.labels(), hints=derivatives.hints,
+                      fused=backend.fused, one_step_per_line=options.one_step_per_line)
     if progress:
         progress("printing", 0, 1)
     built = Built(generate(spec), iface, options, expression)
     built.line_count = built.body.count("\n")
-    if options.format or (options.format is None and built.line_count <= BLACK_MAX_LINES):
+    if options.format:  # only when asked: the printer already writes black's layout
         if progress:
             progress("formatting with black", 0, 1)
         built.body = format_with_black(built.body)
         built.formatted = True
     return built
+
+
+def _fused_functions(request: Request, scalar: list, reduced: bool, progress) -> list:
+    """On a backend with fused loops (numba): a program that reduces arrays is one loop per
+    function; any other keeps its scalar functions and gains a twin of each that runs over
+    arrays of points elementwise, ``grad_f_points`` (the numpy backend's semantics)."""
+    if reduced:
+        return [replace(fn, fused=True) for fn in scalar]
+    over_points = build_functions(replace(request, elementwise=True), progress).functions
+    return scalar + [replace(fn, name=points_name(fn.name), fused=True) for fn in over_points]
+
+
+def points_name(function: str) -> str:
+    """The name of a scalar function's twin over arrays of points (numba backend)."""
+    return f"{function}_points"
 
 
 def _check_backend(program: Program, backend, options: Options) -> bool:
@@ -239,6 +257,8 @@ def command_line(expression: str, options: Options, output: str | None) -> str:
         words[words.index("--hessian")] = "--hessian=sparse"
     if options.jacobian == "sparse":
         words.append("--jacobian=sparse")
+    if options.one_step_per_line:
+        words.append("--one-step-per-line")
     if output is not None:
         words += ["-o", output]
     return shlex.join(words)

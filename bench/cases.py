@@ -19,6 +19,7 @@ class Case:
     wrt: list[str]
     point: dict[str, float]
     nested_depth: int = 0
+    in_table: bool = True  # False: measured only for the plot's sweep over N
 
 
 def udl() -> Case:
@@ -67,6 +68,21 @@ def mlp(inputs: int = 4, hidden: int = 16) -> Case:
     return Case(f"MLP {inputs}-{hidden}-1 ({len(params)} params)", "\n".join(lines), params, point)
 
 
+TABLE_DEPTHS = {True: (10, 20, 100), False: (10, 20, 100, 1000, 10000)}
+PLOT_DEPTHS = {True: (1, 2, 5, 10, 20, 50, 100),
+               False: (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)}
+
+
+def nested_cases(quick: bool = False) -> list[Case]:
+    """The nested rows by increasing depth: the table's, and the plot's sweep (not in the table)."""
+    table = TABLE_DEPTHS[quick]
+    cases = []
+    for depth in sorted(set(table) | set(PLOT_DEPTHS[quick])):
+        case = nested(depth)
+        case.in_table = depth in table
+        cases.append(case)
+    return cases
+
+
 def all_cases(quick: bool = False) -> list[Case]:
-    depths = (10, 20, 100) if quick else (10, 20, 100, 1000, 10000)
-    return [udl(), *(nested(n) for n in depths), sum_of_products(1000 if quick else 10000), mlp()]
+    return [udl(), *nested_cases(quick), sum_of_products(1000 if quick else 10000), mlp()]

@@ -5,8 +5,10 @@
 For each row it measures adcompile's build (parse through printed source,
 without black), CPython's own ``compile()`` of the result, the op counts of
 ``f`` and ``grad_f``, and their per-call times; then each anchor that is
-installed, in a child process under a time cap.  Only ratios inside this one
-run are meaningful: absolute times on shared machines drift.
+installed, in a child process under a time cap, checked to compute the same
+value and gradient.  The nested model is also swept over more depths than the
+table shows, for the figure written next to the Markdown.  Only ratios inside
+this one run are meaningful: absolute times on shared machines drift.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -23,8 +26,8 @@ import time
 import adcompile
 from adcompile.fileio import write_atomic
 
-from . import arrays, branches, vectors
-from .anchors import available, per_call, run_anchor
+from . import arrays, branches, numba_backend, plot, startup, vectors
+from .anchors import CONFIGS, agrees, available, flatten, per_call, run_anchor
 from .cases import Case, all_cases
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -40,10 +43,14 @@ def op_count(source: str, function: str) -> int:
 
 
 def measure_adcompile(case: Case) -> dict:
-    start = time.perf_counter()
-    module = adcompile.compile(case.text, wrt=case.wrt, format=False)
+    build = float("inf")
+    for _ in range(3):  # the best of three when a build is short, as the anchors' calls are
+        start = time.perf_counter()
+        module = adcompile.compile(case.text, wrt=case.wrt, format=False)  # explicit: no black
+        build = min(build, time.perf_counter() - start)
+        if build > 0.5:
+            break
     source = module.source
-    build = time.perf_counter() - start
     start = time.perf_counter()
     compile(source, "<bench>", "exec")
     cpython = time.perf_counter() - start
@@ -51,20 +58,40 @@ def measure_adcompile(case: Case) -> dict:
     f_call = per_call(module.f, args)
     grad_call = per_call(module.grad_f, args)
     ops_f, ops_grad = op_count(source, "f"), op_count(source, "grad_f")
+    numba_call = numba_grad_call(case, args) if ops_grad <= NUMBA_MAX_OPS else None
     return {
+        "numba_grad_call_s": numba_call,
         "build_s": build, "cpython_compile_s": cpython, "lines": source.count("\n"),
         "ops_f": ops_f, "ops_grad": ops_grad, "op_ratio": ops_grad / ops_f,
         "f_call_s": f_call, "grad_call_s": grad_call, "call_ratio": grad_call / f_call,
+        "result": flatten(module.grad_f(*args)),
     }
 
 
-def measure_anchors(case: Case, anchors: list[str], cap: float, given_up: dict) -> dict:
+NUMBA_MAX_OPS = 2_000  # numba's LLVM compile grows with the function; larger rows skip it
+
+
+def numba_grad_call(case: Case, args: list) -> float | None:
+    """``grad_f`` per call from Python on the numba backend (compiled before timing)."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    module = adcompile.compile(case.text, wrt=case.wrt, backend="numba", format=False)
+    module.grad_f(*args)
+    return per_call(module.grad_f, args)
+
+
+def measure_anchors(case: Case, anchors: list[str], cap: float, given_up: dict,
+                    expected: list[float]) -> dict:
+    """Each anchor's figures; ``wrong`` when its value and gradient differ from ``expected``."""
     results = {}
     for name in anchors:
         if case.nested_depth and given_up.get(name, 1e18) < case.nested_depth:
             results[name] = {"status": f"skipped (failed at N={given_up[name]:,})"}
             continue
         status, data = run_anchor(name, case, cap)
+        result = (data or {}).pop("result", None)
+        if status == "ok" and not agrees(result, expected):
+            status = "wrong"
         results[name] = {"status": status, **(data or {})}
         if status not in ("ok", "n/a") and case.nested_depth:
             given_up[name] = min(given_up.get(name, 1e18), case.nested_depth)
@@ -77,8 +104,9 @@ def run(cases: list[Case], cap: float) -> list[dict]:
     rows = []
     for case in cases:
         print(f"bench: {case.name} ...", file=sys.stderr, flush=True)
-        row = {"row": case.name, "params": len(case.wrt), **measure_adcompile(case)}
-        row["anchors"] = measure_anchors(case, anchors, cap, given_up)
+        row = {"row": case.name, "params": len(case.wrt), "nested_depth": case.nested_depth,
+               "in_table": case.in_table, **measure_adcompile(case)}
+        row["anchors"] = measure_anchors(case, anchors, cap, given_up, row.pop("result"))
         rows.append(row)
     return rows
 
@@ -97,22 +125,38 @@ def _anchor_cell(result: dict | None, key: str) -> str:
     return "" if value is None else (_us(value) if key == "grad_call" else f"{value:.2f}")
 
 
-def table(rows: list[dict], anchors: list[str]) -> list[str]:
+def table(rows: list[dict]) -> list[str]:
+    """adcompile's own figures for each row of the table."""
     head = ["row", "build s", "CPython compile s", "lines", "ops f", "ops grad", "ops ratio",
             "f µs", "grad_f µs", "grad/f"]
-    head += ["SymPy build s"] + [f"{a} grad µs" for a in anchors] + ["grad_f / SymPy"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        sympy = r["anchors"].get("SymPy")
-        vs = (f"{r['grad_call_s'] / sympy['grad_call']:.2f}"
-              if sympy and sympy["status"] == "ok" else "")
         cells = [r["row"], f"{r['build_s']:.3f}", f"{r['cpython_compile_s']:.3f}", f"{r['lines']:,}",
                  f"{r['ops_f']:,}", f"{r['ops_grad']:,}", f"{r['op_ratio']:.2f}",
-                 _us(r["f_call_s"]), _us(r["grad_call_s"]), f"{r['call_ratio']:.2f}",
-                 _anchor_cell(sympy, "build")]
-        cells += [_anchor_cell(r["anchors"].get(a), "grad_call") for a in anchors] + [vs]
+                 _us(r["f_call_s"]), _us(r["grad_call_s"]), f"{r['call_ratio']:.2f}"]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _sympy_ratio(row: dict) -> float | None:
+    sympy = row["anchors"].get("SymPy")
+    return row["grad_call_s"] / sympy["grad_call"] if sympy and sympy["status"] == "ok" else None
+
+
+def anchor_table(rows: list[dict], anchors: list[str]) -> list[str]:
+    """Value + gradient per call of adcompile and of each anchor, and the anchors' builds."""
+    builders = [a for a in anchors if a in ("SymPy", "symengine", "JAX", "CasADi")]
+    head = ["row", "adcompile grad_f µs"] + [f"{a} µs" for a in anchors] + ["grad_f / SymPy"]
+    head += [f"{a} build s" for a in builders]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        ratio = _sympy_ratio(r)
+        cells = [r["row"], _us(r["grad_call_s"])]
+        cells += [_anchor_cell(r["anchors"].get(a), "grad_call") for a in anchors]
+        cells += ["" if ratio is None else f"{ratio:.2f}"]
+        cells += [_anchor_cell(r["anchors"].get(a), "build") for a in builders]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + ["", "Anchors: " + "; ".join(f"{a}: {CONFIGS[a]}" for a in anchors) + "."]
 
 
 def targets(rows: list[dict]) -> list[str]:
@@ -129,16 +173,16 @@ def targets(rows: list[dict]) -> list[str]:
     worst_ops = max(rows, key=lambda r: r["op_ratio"])
     verdict(worst_ops["op_ratio"] <= 3,
             f"grad_f/f op count <= 3 on every row (worst {worst_ops['op_ratio']:.2f}, {worst_ops['row']})")
-    against = [(r["grad_call_s"] / r["anchors"]["SymPy"]["grad_call"], r["row"]) for r in rows
-               if r["anchors"].get("SymPy", {}).get("status") == "ok"]
+    against = [(_sympy_ratio(r), r["row"]) for r in rows if _sympy_ratio(r) is not None]
     if against:
         worst = max(against)
-        verdict(worst[0] <= 1.0, f"grad_f per call <= 1.0x SymPy+CSE where SymPy finishes "
-                                 f"(worst {worst[0]:.2f}x, {worst[1]})")
+        verdict(worst[0] <= 0.9, f"grad_f per call <= 0.9x SymPy lambdify(cse=True, modules=\"math\") "
+                                 f"where SymPy finishes (worst {worst[0]:.2f}x, {worst[1]})")
     for r in rows:
         if r["row"] == "nested N=20" and r["anchors"].get("SymPy", {}).get("status") == "ok":
             speedup = r["anchors"]["SymPy"]["build"] / r["build_s"]
-            verdict(speedup >= 100, f"build >= 100x faster than SymPy at N=20 ({speedup:,.0f}x)")
+            verdict(speedup >= 100, f"build >= 100x faster than SymPy diff + lambdify(cse=True) "
+                                    f"at N=20 ({speedup:,.0f}x)")
         if r["row"] == "nested N=10,000":
             ratio = r["build_s"] / r["cpython_compile_s"]
             verdict(ratio <= 2, f"build <= 2x CPython's compile() at N=10,000 ({ratio:.2f}x)")
@@ -146,18 +190,28 @@ def targets(rows: list[dict]) -> list[str]:
 
 
 def report(rows: list[dict], cap: float, array_row: dict | None = None,
-           vector_data: dict | None = None, branch_row: dict | None = None) -> str:
+           vector_data: dict | None = None, branch_row: dict | None = None,
+           startup_row: dict | None = None, plot_note: str | None = None,
+           numba_row: dict | None = None) -> str:
     anchors = available()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    shown = [r for r in rows if r.get("in_table", True)]
     lines = [f"adcompile {adcompile.__version__} benchmark, {stamp}; Python {platform.python_version()} "
              f"on {platform.machine()}, {os.cpu_count()} cores; anchors capped at {cap:.0f} s.", ""]
-    lines += table(rows, anchors) + ["", "Targets:"] + targets(rows)
+    lines += table(shown) + ["", "Value and gradient per call, against the anchors:", ""]
+    lines += anchor_table(shown, anchors) + ["", "Targets:"] + targets(shown)
+    if startup_row is not None:
+        lines += ["", *startup.table(startup_row), "", "Targets:", *startup.targets(startup_row)]
+    if plot_note is not None:
+        lines += ["", plot_note + "."]
     if array_row is not None:
         lines += ["", *arrays.table(array_row), "", "Targets:", *array_targets(array_row)]
     if vector_data is not None:
         lines += ["", *vectors.table(vector_data), "", "Targets:", *vectors.targets(vector_data)]
     if branch_row is not None:
         lines += ["", *branches.table(branch_row), "", "Targets:", *branches.targets(branch_row)]
+    if numba_row is not None:
+        lines += ["", *numba_backend.table(numba_row), "", "Targets:", *numba_backend.targets(numba_row)]
     return "\n".join(lines) + "\n"
 
 
@@ -179,20 +233,30 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     sys.setrecursionlimit(10_000)  # SymPy's own limit would fail it sooner than its time
     rows = run(all_cases(ns.quick), ns.cap)
+    print("bench: CLI start-up and build without black ...", file=sys.stderr, flush=True)
+    startup_row = startup.measure()
     print("bench: UDL data loss on arrays ...", file=sys.stderr, flush=True)
     array_row = arrays.measure(10_000 if ns.quick else ns.points, ns.cap)
     print("bench: vectors (Rosenbrock with x[i]) ...", file=sys.stderr, flush=True)
     vector_data = vectors.measure(ns.quick, ns.cap)
     print("bench: branches (Huber regression with where) ...", file=sys.stderr, flush=True)
     branch_row = branches.measure(10_000 if ns.quick else ns.points, ns.cap)
-    text = report(rows, ns.cap, array_row, vector_data, branch_row)
-    print(text)
+    print("bench: the numba backend (scalar, fused loops, from njit code) ...", file=sys.stderr, flush=True)
+    numba_row = numba_backend.measure(10_000 if ns.quick else ns.points, ns.cap)
     os.makedirs(RESULTS, exist_ok=True)
     name = "quick" if ns.quick else "latest"
+    plot_note = plot.write_plot(rows, os.path.join(RESULTS, f"{name}.png"),
+                                f"adcompile {adcompile.__version__}: value + gradient per call, "
+                                f"one run ({datetime.date.today()}, {os.cpu_count()} cores)")
+    text = report(rows, ns.cap, array_row, vector_data, branch_row, startup_row, plot_note,
+                  numba_row)
+    print(text)
     write_atomic(os.path.join(RESULTS, f"{name}.md"), text)
     write_atomic(os.path.join(RESULTS, f"{name}.json"),
                  json.dumps({"version": adcompile.__version__, "rows": rows, "arrays": array_row,
-                             "vectors": vector_data, "branches": branch_row}, indent=1) + "\n")
+                             "vectors": vector_data, "branches": branch_row, "startup": startup_row,
+                             "numba": numba_row},
+                            indent=1) + "\n")
     return 0
 
 

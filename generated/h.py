@@ -13,81 +13,66 @@ HESSIAN_NONZERO = ((0, 0), (0, 1), (1, 0), (2, 2))
 def f(x, y, z):
     """Value of f."""
     t0 = x * x
-    t1 = t0 * y
-    t2 = sin(z)
-    t3 = t1 + t2
-    return t3
+    t1 = sin(z)
+    t2 = t0 * y + t1
+    return t2
 
 
 def grad_f(x, y, z):
     """Value of f and its gradient, in the order of WRT."""
     # forward pass
     t0 = x * x
-    t1 = t0 * y
-    t2 = sin(z)
-    t3 = t1 + t2
+    t1 = sin(z)
+    t2 = t0 * y + t1
     # backward pass
     d_z = cos(z)
     d_x = x * y
     d_x_1 = d_x + d_x
-    return t3, (d_x_1, t0, d_z)
+    return t2, (d_x_1, t0, d_z)
 
 
 def hessian_f(x, y, z):
     """Value of f, its gradient and its Hessian (rows and columns in the order of WRT)."""
     # forward pass
     t0 = x * x
-    t1 = t0 * y
-    t2 = sin(z)
-    t3 = t1 + t2
+    t1 = sin(z)
+    t2 = t0 * y + t1
     # backward pass
     d_z = cos(z)
     d_x = x * y
     d_x_1 = d_x + d_x
     # second order: the gradient pushed forward along each WRT
-    t4 = y + y
-    t5 = x + x
-    t6 = -t2
-    return t3, (d_x_1, t0, d_z), ((t4, t5, 0.0), (t5, 0.0, 0.0), (0.0, 0.0, t6))
+    t3 = x + x
+    t4 = -t1
+    return t2, (d_x_1, t0, d_z), ((y + y, t3, 0.0), (t3, 0.0, 0.0), (0.0, 0.0, t4))
 
 
 def hvp_f(x, y, z, v_x, v_y, v_z):
     """Value of f, its gradient, and the Hessian times v (v in the order of WRT)."""
     # forward pass
     t0 = x * x
-    t1 = t0 * y
-    t2 = sin(z)
-    t3 = t1 + t2
+    t1 = sin(z)
+    t2 = t0 * y + t1
     # backward pass
     d_z = cos(z)
     d_x = x * y
     d_x_1 = d_x + d_x
-    t6 = -t2
+    t4 = -t1
     # second order: the gradient pushed forward along v
-    t7 = x * v_x
-    t8 = t7 + t7
-    t9 = v_z * t6
-    t10 = y * v_x
-    t11 = x * v_y
-    t12 = t10 + t11
-    t13 = t12 + t12
-    return t3, (d_x_1, t0, d_z), (t13, t8, t9)
+    t5 = x * v_x
+    t6 = t5 + t5
+    t7 = y * v_x + x * v_y
+    return t2, (d_x_1, t0, d_z), (t7 + t7, t6, v_z * t4)
 
 
 def jvp_f(x, y, z, v_x, v_y, v_z):
     """Value of f and its derivative along v."""
     # forward pass
     t0 = x * x
-    t1 = t0 * y
-    t2 = sin(z)
-    t3 = t1 + t2
+    t1 = sin(z)
+    t2 = t0 * y + t1
     # forward-mode tangents along v
     d_z = cos(z)
-    t7 = x * v_x
-    t8 = t7 + t7
-    t14 = y * t8
-    t15 = t0 * v_y
-    dot_t1 = t14 + t15
-    dot_t2 = v_z * d_z
-    dot_t3 = dot_t1 + dot_t2
-    return t3, dot_t3
+    t5 = x * v_x
+    t6 = t5 + t5
+    return t2, y * t6 + t0 * v_y + v_z * d_z

@@ -27,37 +27,14 @@ def loss(b, c, v, W, x, y):
     v_0, v_1, v_2, v_3 = _as_floats(v)
     (W_0_0, W_0_1), (W_1_0, W_1_1), (W_2_0, W_2_1), (W_3_0, W_3_1) = _as_floats(W)
     x_0, x_1 = _as_floats(x)
-    t0 = W_0_0 * x_0
-    t1 = W_0_1 * x_1
-    t2 = t0 + t1
-    t3 = t2 + b_0
-    h_0 = tanh(t3)
-    t4 = x_0 * W_1_0
-    t5 = x_1 * W_1_1
-    t6 = t4 + t5
-    t7 = t6 + b_1
-    h_1 = tanh(t7)
-    t8 = x_0 * W_2_0
-    t9 = x_1 * W_2_1
-    t10 = t8 + t9
-    t11 = t10 + b_2
-    h_2 = tanh(t11)
-    t12 = x_0 * W_3_0
-    t13 = x_1 * W_3_1
-    t14 = t12 + t13
-    t15 = t14 + b_3
-    h_3 = tanh(t15)
-    t16 = h_0 * v_0
-    t17 = h_1 * v_1
-    t18 = t16 + t17
-    t19 = h_2 * v_2
-    t20 = t18 + t19
-    t21 = h_3 * v_3
-    t22 = t20 + t21
-    out = t22 + c
-    t23 = out - y
-    t24 = t23 * t23
-    return t24
+    h_0 = tanh(W_0_0 * x_0 + W_0_1 * x_1 + b_0)
+    h_1 = tanh(x_0 * W_1_0 + x_1 * W_1_1 + b_1)
+    h_2 = tanh(x_0 * W_2_0 + x_1 * W_2_1 + b_2)
+    h_3 = tanh(x_0 * W_3_0 + x_1 * W_3_1 + b_3)
+    out = h_0 * v_0 + h_1 * v_1 + h_2 * v_2 + h_3 * v_3 + c
+    t0 = out - y
+    t1 = t0 * t0
+    return t1
 
 
 def grad_loss(b, c, v, W, x, y):
@@ -67,72 +44,29 @@ def grad_loss(b, c, v, W, x, y):
     (W_0_0, W_0_1), (W_1_0, W_1_1), (W_2_0, W_2_1), (W_3_0, W_3_1) = _as_floats(W)
     x_0, x_1 = _as_floats(x)
     # forward pass
-    t0 = W_0_0 * x_0
-    t1 = W_0_1 * x_1
-    t2 = t0 + t1
-    t3 = t2 + b_0
-    h_0 = tanh(t3)
-    t4 = x_0 * W_1_0
-    t5 = x_1 * W_1_1
-    t6 = t4 + t5
-    t7 = t6 + b_1
-    h_1 = tanh(t7)
-    t8 = x_0 * W_2_0
-    t9 = x_1 * W_2_1
-    t10 = t8 + t9
-    t11 = t10 + b_2
-    h_2 = tanh(t11)
-    t12 = x_0 * W_3_0
-    t13 = x_1 * W_3_1
-    t14 = t12 + t13
-    t15 = t14 + b_3
-    h_3 = tanh(t15)
-    t16 = h_0 * v_0
-    t17 = h_1 * v_1
-    t18 = t16 + t17
-    t19 = h_2 * v_2
-    t20 = t18 + t19
-    t21 = h_3 * v_3
-    t22 = t20 + t21
-    out = t22 + c
-    t23 = out - y
-    t24 = t23 * t23
+    h_0 = tanh(W_0_0 * x_0 + W_0_1 * x_1 + b_0)
+    h_1 = tanh(x_0 * W_1_0 + x_1 * W_1_1 + b_1)
+    h_2 = tanh(x_0 * W_2_0 + x_1 * W_2_1 + b_2)
+    h_3 = tanh(x_0 * W_3_0 + x_1 * W_3_1 + b_3)
+    out = h_0 * v_0 + h_1 * v_1 + h_2 * v_2 + h_3 * v_3 + c
+    t0 = out - y
+    t1 = t0 * t0
     # backward pass
-    d_out = t23 + t23
+    d_out = t0 + t0
     d_h_3 = v_3 * d_out
-    d_v_3 = h_3 * d_out
     d_h_2 = v_2 * d_out
-    d_v_2 = h_2 * d_out
     d_h_1 = v_1 * d_out
-    d_v_1 = h_1 * d_out
     d_h_0 = v_0 * d_out
-    d_v_0 = h_0 * d_out
-    t25 = h_3 * h_3
-    t26 = 1.0 - t25
-    d_b_3 = d_h_3 * t26
-    d_W_3_1 = x_1 * d_b_3
-    d_W_3_0 = x_0 * d_b_3
-    t27 = h_2 * h_2
-    t28 = 1.0 - t27
-    d_b_2 = d_h_2 * t28
-    d_W_2_1 = x_1 * d_b_2
-    d_W_2_0 = x_0 * d_b_2
-    t29 = h_1 * h_1
-    t30 = 1.0 - t29
-    d_b_1 = d_h_1 * t30
-    d_W_1_1 = x_1 * d_b_1
-    d_W_1_0 = x_0 * d_b_1
-    t31 = h_0 * h_0
-    t32 = 1.0 - t31
-    d_b_0 = d_h_0 * t32
-    d_W_0_1 = x_1 * d_b_0
-    d_W_0_0 = x_0 * d_b_0
+    d_b_3 = d_h_3 * (1.0 - h_3 * h_3)
+    d_b_2 = d_h_2 * (1.0 - h_2 * h_2)
+    d_b_1 = d_h_1 * (1.0 - h_1 * h_1)
+    d_b_0 = d_h_0 * (1.0 - h_0 * h_0)
     d_W = [
-        [d_W_0_0, d_W_0_1],
-        [d_W_1_0, d_W_1_1],
-        [d_W_2_0, d_W_2_1],
-        [d_W_3_0, d_W_3_1],
+        [x_0 * d_b_0, x_1 * d_b_0],
+        [x_0 * d_b_1, x_1 * d_b_1],
+        [x_0 * d_b_2, x_1 * d_b_2],
+        [x_0 * d_b_3, x_1 * d_b_3],
     ]
     d_b = [d_b_0, d_b_1, d_b_2, d_b_3]
-    d_v = [d_v_0, d_v_1, d_v_2, d_v_3]
-    return t24, (d_W, d_b, d_v, d_out)
+    d_v = [h_0 * d_out, h_1 * d_out, h_2 * d_out, h_3 * d_out]
+    return t1, (d_W, d_b, d_v, d_out)

@@ -11,54 +11,39 @@ JACOBIAN_NONZERO = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 def res(x, y):
     """Values of res's outputs, in the order of OUTPUTS."""
-    t0 = x * y
-    r1 = t0 - 1.0
-    t1 = y * y
-    r2 = x + t1
+    r1 = x * y - 1.0
+    r2 = x + y * y
     return r1, r2
 
 
 def jacobian_res(x, y):
     """Values of res and its Jacobian: a row per output (OUTPUTS), a column per WRT."""
     # forward pass
-    t0 = x * y
-    r1 = t0 - 1.0
-    t1 = y * y
-    r2 = x + t1
+    r1 = x * y - 1.0
+    r2 = x + y * y
     # backward pass, one sweep per output
-    d_y = y + y
-    return (r1, r2), ((y, x), (1.0, d_y))
+    return (r1, r2), ((y, x), (1.0, y + y))
 
 
 def vjp_res(x, y, c_r1, c_r2):
     """Values of res and c times its Jacobian (c per OUTPUTS; result per WRT)."""
     # forward pass
-    t0 = x * y
-    r1 = t0 - 1.0
-    t1 = y * y
-    r2 = x + t1
+    r1 = x * y - 1.0
+    r2 = x + y * y
     # backward pass from the cotangents c
-    d_y_1 = y * c_r2
-    d_y_2 = d_y_1 + d_y_1
-    t2 = y * c_r1
-    d_x = c_r2 + t2
-    t3 = x * c_r1
-    d_y_2 += t3
-    return (r1, r2), (d_x, d_y_2)
+    d_y = y * c_r2
+    d_y_1 = d_y + d_y
+    d_y_1 += x * c_r1
+    return (r1, r2), (c_r2 + y * c_r1, d_y_1)
 
 
 def jvp_res(x, y, v_x, v_y):
     """Values of res and J times v."""
     # forward pass
-    t0 = x * y
-    r1 = t0 - 1.0
-    t1 = y * y
-    r2 = x + t1
+    r1 = x * y - 1.0
+    r2 = x + y * y
     # forward-mode tangents along v
-    t4 = y * v_x
-    t5 = x * v_y
-    dot_r1 = t4 + t5
-    t6 = y * v_y
-    dot_t1 = t6 + t6
-    dot_r2 = v_x + dot_t1
+    dot_r1 = y * v_x + x * v_y
+    t0 = y * v_y
+    dot_r2 = v_x + (t0 + t0)
     return (r1, r2), (dot_r1, dot_r2)

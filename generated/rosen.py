@@ -19,170 +19,104 @@ def _as_floats(x):
 def rosen(x):
     """Value of rosen."""
     x_0, x_1, x_2, x_3 = _as_floats(x)
-    t0 = x_0 * x_0
-    t1 = x_1 - t0
-    t2 = t1 * t1
-    t3 = 100.0 * t2
-    t4 = 1.0 - x_0
-    t5 = t4 * t4
-    t6 = t3 + t5
-    t7 = x_1 * x_1
-    t8 = x_2 - t7
-    t9 = t8 * t8
-    t10 = 100.0 * t9
-    t11 = 1.0 - x_1
-    t12 = t11 * t11
-    t13 = t10 + t12
-    t14 = t6 + t13
-    t15 = x_2 * x_2
-    t16 = x_3 - t15
-    t17 = t16 * t16
-    t18 = 100.0 * t17
-    t19 = 1.0 - x_2
-    t20 = t19 * t19
-    t21 = t18 + t20
-    t22 = t14 + t21
-    return t22
+    t0 = x_1 - x_0 * x_0
+    t1 = 1.0 - x_0
+    t2 = x_2 - x_1 * x_1
+    t3 = 1.0 - x_1
+    t4 = 100.0 * (t0 * t0) + t1 * t1 + (100.0 * (t2 * t2) + t3 * t3)
+    t5 = x_3 - x_2 * x_2
+    t6 = 1.0 - x_2
+    t7 = t4 + (100.0 * (t5 * t5) + t6 * t6)
+    return t7
 
 
 def grad_rosen(x):
     """Value of rosen and its gradient, in the order of WRT."""
     x_0, x_1, x_2, x_3 = _as_floats(x)
     # forward pass
-    t0 = x_0 * x_0
-    t1 = x_1 - t0
-    t2 = t1 * t1
-    t3 = 100.0 * t2
-    t4 = 1.0 - x_0
-    t5 = t4 * t4
-    t6 = t3 + t5
-    t7 = x_1 * x_1
-    t8 = x_2 - t7
-    t9 = t8 * t8
-    t10 = 100.0 * t9
-    t11 = 1.0 - x_1
-    t12 = t11 * t11
-    t13 = t10 + t12
-    t14 = t6 + t13
-    t15 = x_2 * x_2
-    t16 = x_3 - t15
-    t17 = t16 * t16
-    t18 = 100.0 * t17
-    t19 = 1.0 - x_2
-    t20 = t19 * t19
-    t21 = t18 + t20
-    t22 = t14 + t21
+    t0 = x_1 - x_0 * x_0
+    t1 = 1.0 - x_0
+    t2 = x_2 - x_1 * x_1
+    t3 = 1.0 - x_1
+    t4 = 100.0 * (t0 * t0) + t1 * t1 + (100.0 * (t2 * t2) + t3 * t3)
+    t5 = x_3 - x_2 * x_2
+    t6 = 1.0 - x_2
+    t7 = t4 + (100.0 * (t5 * t5) + t6 * t6)
     # backward pass
-    d_t19 = t19 + t19
-    d_t16 = 100.0 * t16
-    d_x_3 = d_t16 + d_t16
-    d_t15 = -d_x_3
-    t23 = x_2 * d_t15
-    d_x_2 = t23 - d_t19
-    d_x_2 += t23
-    d_t11 = t11 + t11
-    d_t8 = 100.0 * t8
-    d_t8_1 = d_t8 + d_t8
-    d_x_2 += d_t8_1
-    d_t7 = -d_t8_1
-    t24 = x_1 * d_t7
-    d_x_1 = t24 - d_t11
-    d_x_1 += t24
-    d_t4 = t4 + t4
-    d_t1 = 100.0 * t1
-    d_t1_1 = d_t1 + d_t1
-    d_x_1 += d_t1_1
-    d_t0 = -d_t1_1
-    t25 = x_0 * d_t0
-    d_x_0 = t25 - d_t4
-    d_x_0 += t25
-    return t22, [d_x_0, d_x_1, d_x_2, d_x_3]
+    d_t5 = 100.0 * t5
+    d_x_3 = d_t5 + d_t5
+    t8 = x_2 * -d_x_3
+    d_x_2 = t8 - (t6 + t6)
+    d_x_2 += t8
+    d_t2 = 100.0 * t2
+    d_t2_1 = d_t2 + d_t2
+    d_x_2 += d_t2_1
+    t9 = x_1 * -d_t2_1
+    d_x_1 = t9 - (t3 + t3)
+    d_x_1 += t9
+    d_t0 = 100.0 * t0
+    d_t0_1 = d_t0 + d_t0
+    d_x_1 += d_t0_1
+    t10 = x_0 * -d_t0_1
+    d_x_0 = t10 - (t1 + t1)
+    d_x_0 += t10
+    return t7, [d_x_0, d_x_1, d_x_2, d_x_3]
 
 
 def hessian_rosen(x):
     """Value of rosen, its gradient and its Hessian as (rows, cols, values) over the flat WRT scalars."""
     x_0, x_1, x_2, x_3 = _as_floats(x)
     # forward pass
-    t0 = x_0 * x_0
-    t1 = x_1 - t0
-    t2 = t1 * t1
-    t3 = 100.0 * t2
-    t4 = 1.0 - x_0
-    t5 = t4 * t4
-    t6 = t3 + t5
-    t7 = x_1 * x_1
-    t8 = x_2 - t7
-    t9 = t8 * t8
-    t10 = 100.0 * t9
-    t11 = 1.0 - x_1
-    t12 = t11 * t11
-    t13 = t10 + t12
-    t14 = t6 + t13
-    t15 = x_2 * x_2
-    t16 = x_3 - t15
-    t17 = t16 * t16
-    t18 = 100.0 * t17
-    t19 = 1.0 - x_2
-    t20 = t19 * t19
-    t21 = t18 + t20
-    t22 = t14 + t21
+    t0 = x_1 - x_0 * x_0
+    t1 = 1.0 - x_0
+    t2 = x_2 - x_1 * x_1
+    t3 = 1.0 - x_1
+    t4 = 100.0 * (t0 * t0) + t1 * t1 + (100.0 * (t2 * t2) + t3 * t3)
+    t5 = x_3 - x_2 * x_2
+    t6 = 1.0 - x_2
+    t7 = t4 + (100.0 * (t5 * t5) + t6 * t6)
     # backward pass
-    d_t19 = t19 + t19
-    d_t16 = 100.0 * t16
-    d_x_3 = d_t16 + d_t16
-    d_t15 = -d_x_3
-    t23 = x_2 * d_t15
-    d_x_2 = t23 - d_t19
-    d_x_2 += t23
-    d_t11 = t11 + t11
-    d_t8 = 100.0 * t8
-    d_t8_1 = d_t8 + d_t8
-    d_x_2 += d_t8_1
-    d_t7 = -d_t8_1
-    t24 = x_1 * d_t7
-    d_x_1 = t24 - d_t11
-    d_x_1 += t24
-    d_t4 = t4 + t4
-    d_t1 = 100.0 * t1
-    d_t1_1 = d_t1 + d_t1
-    d_x_1 += d_t1_1
-    d_t0 = -d_t1_1
-    t25 = x_0 * d_t0
-    d_x_0 = t25 - d_t4
-    d_x_0 += t25
+    d_t5 = 100.0 * t5
+    d_x_3 = d_t5 + d_t5
+    t8 = x_2 * -d_x_3
+    d_x_2 = t8 - (t6 + t6)
+    d_x_2 += t8
+    d_t2 = 100.0 * t2
+    d_t2_1 = d_t2 + d_t2
+    d_x_2 += d_t2_1
+    t9 = x_1 * -d_t2_1
+    d_x_1 = t9 - (t3 + t3)
+    d_x_1 += t9
+    d_t0 = 100.0 * t0
+    d_t0_1 = d_t0 + d_t0
+    d_x_1 += d_t0_1
+    t10 = x_0 * -d_t0_1
+    d_x_0 = t10 - (t1 + t1)
+    d_x_0 += t10
     # second order: the gradient pushed forward along each WRT
-    t26 = x_0 + x_0
-    t27 = -100.0 * t26
-    t28 = t27 + t27
-    t29 = -t28
-    t30 = x_0 * t29
-    t31 = t30 - d_t1_1
-    t32 = 2.0 + t31
-    t33 = t31 + t32
-    t34 = x_1 + x_1
-    t35 = -100.0 * t34
-    t36 = t35 + t35
-    t37 = -t36
-    t38 = x_1 * t37
-    t39 = t38 - d_t8_1
-    t40 = 2.0 + t39
-    t41 = t39 + t40
-    t42 = 200.0 + t41
-    t43 = -200.0 * x_0
-    t44 = t43 + t43
-    t45 = x_2 + x_2
-    t46 = -100.0 * t45
-    t47 = t46 + t46
-    t48 = -t47
-    t49 = x_2 * t48
-    t50 = t49 - d_x_3
-    t51 = 2.0 + t50
-    t52 = t50 + t51
-    t53 = 200.0 + t52
-    t54 = -200.0 * x_1
-    t55 = t54 + t54
-    t56 = -200.0 * x_2
-    t57 = t56 + t56
+    t11 = -100.0 * (x_0 + x_0)
+    t12 = x_0 * -(t11 + t11) - d_t0_1
+    t13 = -100.0 * (x_1 + x_1)
+    t14 = x_1 * -(t13 + t13) - d_t2_1
+    t15 = -200.0 * x_0
+    t16 = t15 + t15
+    t17 = -100.0 * (x_2 + x_2)
+    t18 = x_2 * -(t17 + t17) - d_x_3
+    t19 = -200.0 * x_1
+    t20 = t19 + t19
+    t21 = -200.0 * x_2
+    t22 = t21 + t21
     d_x = [d_x_0, d_x_1, d_x_2, d_x_3]
-    hessian = [t33, t44, t44, t42, t55, t55, t53, t57, t57, 200.0]
-    return t22, d_x, (HESSIAN_ROWS, HESSIAN_COLS, hessian)
+    hessian = [
+        t12 + (2.0 + t12),
+        t16,
+        t16,
+        200.0 + (t14 + (2.0 + t14)),
+        t20,
+        t20,
+        200.0 + (t18 + (2.0 + t18)),
+        t22,
+        t22,
+        200.0,
+    ]
+    return t7, d_x, (HESSIAN_ROWS, HESSIAN_COLS, hessian)

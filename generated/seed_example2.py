@@ -9,20 +9,13 @@ WRT = ("x1", "x2")
 
 def y(x1, x2):
     """Value of y."""
-    t0 = x1 * x2
-    t1 = 4.3 * x2
-    t2 = t0 + t1
-    t3 = 30.0 + t2
-    return t3
+    t0 = 30.0 + (x1 * x2 + 4.3 * x2)
+    return t0
 
 
 def grad_y(x1, x2):
     """Value of y and its gradient, in the order of WRT."""
     # forward pass
-    t0 = x1 * x2
-    t1 = 4.3 * x2
-    t2 = t0 + t1
-    t3 = 30.0 + t2
+    t0 = 30.0 + (x1 * x2 + 4.3 * x2)
     # backward pass
-    d_x2 = 4.3 + x1
-    return t3, (x2, d_x2)
+    return t0, (x2, 4.3 + x1)

@@ -103,51 +103,31 @@ def grad_loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     del t12
     d_t11_1 = d_t11 + d_t11
     del d_t11
-    t14 = -d_t11_1
-    d_y = _sum_to(t14, y, t11)
-    del t11, t14
+    d_y = _sum_to(-d_t11_1, y, t11)
+    del t11
     d_beta3 = _sum_to(d_t11_1, beta3, t10)
     del t10
-    t15 = t8 * d_t11_1
-    del t8
-    d_omega3 = _sum_to(t15, omega3, t9)
-    del t9, t15
-    d_t8 = omega3 * d_t11_1
+    d_omega3 = _sum_to(t8 * d_t11_1, omega3, t9)
+    del t8, t9
+    d_t7 = omega3 * d_t11_1 * -np.sin(t7)
     del d_t11_1
-    t16 = np.sin(t7)
-    t17 = -t16
-    del t16
-    d_t7 = d_t8 * t17
-    del d_t8, t17
     d_beta2 = _sum_to(d_t7, beta2, t7)
     del t7
-    t18 = t5 * d_t7
-    d_omega2 = _sum_to(t18, omega2, t6)
-    del t6, t18
-    d_t5 = omega2 * d_t7
-    del d_t7
-    d_t4 = t5 * d_t5
-    del t5, d_t5
+    d_omega2 = _sum_to(t5 * d_t7, omega2, t6)
+    del t6
+    d_t4 = t5 * (omega2 * d_t7)
+    del t5, d_t7
     d_beta1 = _sum_to(d_t4, beta1, t4)
     del t4
-    t19 = t2 * d_t4
-    del t2
-    d_omega1 = _sum_to(t19, omega1, t3)
-    del t3, t19
-    d_t2 = omega1 * d_t4
+    d_omega1 = _sum_to(t2 * d_t4, omega1, t3)
+    del t2, t3
+    d_t1 = omega1 * d_t4 * np.cos(t1)
     del d_t4
-    t20 = np.cos(t1)
-    d_t1 = d_t2 * t20
-    del d_t2, t20
     d_beta0 = _sum_to(d_t1, beta0, t1)
     del t1
-    t21 = x * d_t1
-    d_omega0 = _sum_to(t21, omega0, t0)
-    del t21
-    t22 = omega0 * d_t1
-    del d_t1
-    d_x = _sum_to(t22, x, t0)
-    del t0, t22
+    d_omega0 = _sum_to(x * d_t1, omega0, t0)
+    d_x = _sum_to(omega0 * d_t1, x, t0)
+    del t0, d_t1
     gradient = (
         d_beta0,
         d_beta1,

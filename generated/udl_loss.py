@@ -33,65 +33,41 @@ WRT = (
 
 def loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     """Value of loss."""
-    t0 = omega0 * x
-    t1 = beta0 + t0
-    t2 = sin(t1)
-    t3 = omega1 * t2
-    t4 = beta1 + t3
-    t5 = exp(t4)
-    t6 = omega2 * t5
-    t7 = beta2 + t6
-    t8 = cos(t7)
-    t9 = omega3 * t8
-    t10 = beta3 + t9
-    t11 = t10 - y
-    t12 = t11 * t11
-    return t12
+    t0 = beta0 + omega0 * x
+    t1 = sin(t0)
+    t2 = exp(beta1 + omega1 * t1)
+    t3 = beta2 + omega2 * t2
+    t4 = cos(t3)
+    t5 = beta3 + omega3 * t4 - y
+    t6 = t5 * t5
+    return t6
 
 
 def grad_loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     """Value of loss and its gradient, in the order of WRT."""
     # forward pass
-    t0 = omega0 * x
-    t1 = beta0 + t0
-    t2 = sin(t1)
-    t3 = omega1 * t2
-    t4 = beta1 + t3
-    t5 = exp(t4)
-    t6 = omega2 * t5
-    t7 = beta2 + t6
-    t8 = cos(t7)
-    t9 = omega3 * t8
-    t10 = beta3 + t9
-    t11 = t10 - y
-    t12 = t11 * t11
+    t0 = beta0 + omega0 * x
+    t1 = sin(t0)
+    t2 = exp(beta1 + omega1 * t1)
+    t3 = beta2 + omega2 * t2
+    t4 = cos(t3)
+    t5 = beta3 + omega3 * t4 - y
+    t6 = t5 * t5
     # backward pass
-    d_beta3 = t11 + t11
-    d_y = -d_beta3
-    d_omega3 = t8 * d_beta3
-    d_t8 = omega3 * d_beta3
-    t13 = sin(t7)
-    t14 = -t13
-    d_beta2 = d_t8 * t14
-    d_omega2 = t5 * d_beta2
-    d_t5 = omega2 * d_beta2
-    d_beta1 = t5 * d_t5
-    d_omega1 = t2 * d_beta1
-    d_t2 = omega1 * d_beta1
-    t15 = cos(t1)
-    d_beta0 = d_t2 * t15
-    d_omega0 = x * d_beta0
-    d_x = omega0 * d_beta0
+    d_beta3 = t5 + t5
+    d_beta2 = omega3 * d_beta3 * -sin(t3)
+    d_beta1 = t2 * (omega2 * d_beta2)
+    d_beta0 = omega1 * d_beta1 * cos(t0)
     gradient = (
         d_beta0,
         d_beta1,
         d_beta2,
         d_beta3,
-        d_omega0,
-        d_omega1,
-        d_omega2,
-        d_omega3,
-        d_x,
-        d_y,
+        x * d_beta0,
+        t1 * d_beta1,
+        t2 * d_beta2,
+        t4 * d_beta3,
+        omega0 * d_beta0,
+        -d_beta3,
     )
-    return t12, gradient
+    return t6, gradient

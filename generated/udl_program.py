@@ -42,65 +42,48 @@ WRT = (
 
 def loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     """Value of loss."""
-    t0 = omega0 * x
-    f0 = beta0 + t0
+    f0 = beta0 + omega0 * x
     h1 = sin(f0)
-    t1 = h1 * omega1
-    f1 = beta1 + t1
+    f1 = beta1 + h1 * omega1
     h2 = exp(f1)
-    t2 = h2 * omega2
-    f2 = beta2 + t2
+    f2 = beta2 + h2 * omega2
     h3 = cos(f2)
-    t3 = h3 * omega3
-    f3 = beta3 + t3
-    t4 = f3 - y
-    t5 = t4 * t4
-    return t5
+    f3 = beta3 + h3 * omega3
+    t0 = f3 - y
+    t1 = t0 * t0
+    return t1
 
 
 def grad_loss(beta0, beta1, beta2, beta3, omega0, omega1, omega2, omega3, x, y):
     """Value of loss and its gradient, in the order of WRT."""
     # forward pass
-    t0 = omega0 * x
-    f0 = beta0 + t0
+    f0 = beta0 + omega0 * x
     h1 = sin(f0)
-    t1 = h1 * omega1
-    f1 = beta1 + t1
+    f1 = beta1 + h1 * omega1
     h2 = exp(f1)
-    t2 = h2 * omega2
-    f2 = beta2 + t2
+    f2 = beta2 + h2 * omega2
     h3 = cos(f2)
-    t3 = h3 * omega3
-    f3 = beta3 + t3
-    t4 = f3 - y
-    t5 = t4 * t4
+    f3 = beta3 + h3 * omega3
+    t0 = f3 - y
+    t1 = t0 * t0
     # backward pass
-    d_f3 = t4 + t4
-    d_y = -d_f3
+    d_f3 = t0 + t0
     d_h3 = omega3 * d_f3
-    d_omega3 = h3 * d_f3
-    t6 = sin(f2)
-    t7 = -t6
-    d_f2 = d_h3 * t7
+    d_f2 = d_h3 * -sin(f2)
     d_h2 = omega2 * d_f2
-    d_omega2 = h2 * d_f2
     d_f1 = h2 * d_h2
     d_h1 = omega1 * d_f1
-    d_omega1 = h1 * d_f1
-    t8 = cos(f0)
-    d_f0 = d_h1 * t8
-    d_omega0 = x * d_f0
-    d_x = omega0 * d_f0
+    d_f0 = d_h1 * cos(f0)
     gradient = (
         d_f0,
         d_f1,
         d_f2,
         d_f3,
-        d_omega0,
-        d_omega1,
-        d_omega2,
-        d_omega3,
-        d_x,
-        d_y,
+        x * d_f0,
+        h1 * d_f1,
+        h2 * d_f2,
+        h3 * d_f3,
+        omega0 * d_f0,
+        -d_f3,
     )
-    return t5, gradient
+    return t1, gradient

@@ -13,7 +13,7 @@ from support import close
 import adcompile
 from adcompile.cli import main
 from adcompile.codegen.backends import BACKENDS, MATH, MATH_SPELLINGS, NUMPY, Backend, get_backend
-from adcompile.codegen.spellings import UNAVAILABLE, Call, Choice, Helper, Infix, Power, Prefix
+from adcompile.codegen.spellings import UNAVAILABLE, Call, Choice, Helper, Infix, Power, Prefix, Reduced
 from adcompile.errors import CompileError
 from adcompile.explain.passes import INFIX
 from adcompile.ir.ops import OPS, OPS_LIST
@@ -30,7 +30,8 @@ def test_every_spelling_names_a_real_function_or_helper(backend):
         elif isinstance(spelling, Helper):
             assert callable(getattr(backend.runtime, spelling.name)), (backend.name, op.name)
         else:
-            assert isinstance(spelling, (Infix, Prefix, Power, Choice)) or spelling is UNAVAILABLE
+            assert isinstance(spelling, (Infix, Prefix, Power, Choice, Reduced)) or spelling is UNAVAILABLE
+            assert not isinstance(spelling, Reduced) or backend.fused, (backend.name, op.name)
 
 
 def test_an_op_a_table_leaves_out_is_the_function_of_its_own_name():
@@ -62,11 +63,11 @@ def test_explains_operators_are_the_math_backends():
 
 
 def test_an_unknown_backend_names_the_registered_ones():
-    with pytest.raises(CompileError, match="choose 'math' or 'numpy'"):
+    with pytest.raises(CompileError, match="choose 'math', 'numpy' or 'numba'"):
         get_backend("jax")
 
 
-@pytest.mark.parametrize("name", ["math", "numpy", "np"])
+@pytest.mark.parametrize("name", ["math", "numpy", "np", "numba"])
 def test_the_backends_modules_are_reserved_names(name):
     with pytest.raises(CompileError, match="would clash"):
         check_function_name(name)

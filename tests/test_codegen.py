@@ -10,6 +10,10 @@ import sys
 import black
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import expressions, programs, vector_programs
+from support import EXAMPLES as FUZZ_EXAMPLES, LONG
 
 import adcompile
 
@@ -85,15 +89,16 @@ EXAMPLES = [
 ]
 
 
+@pytest.mark.parametrize("steps", [False, True], ids=["inline", "one-step-per-line"])
 @pytest.mark.parametrize("text", EXAMPLES, ids=range(len(EXAMPLES)))
-def test_printer_writes_blacks_style_itself(text):
-    source = adcompile.compile(text, format=False).source
+def test_printer_writes_blacks_style_itself(text, steps):
+    source = adcompile.compile(text, format=False, one_step_per_line=steps).source
     assert black.format_str(source, mode=black.Mode()) == source
 
 
 @pytest.mark.parametrize("text", EXAMPLES, ids=range(len(EXAMPLES)))
 def test_one_operation_per_line(text):
-    one_operation_per_line(adcompile.compile(text).source)
+    one_operation_per_line(adcompile.compile(text, one_step_per_line=True).source)
 
 
 def test_output_is_deterministic_across_processes(tmp_path):
@@ -110,13 +115,15 @@ def test_output_is_deterministic_across_processes(tmp_path):
 def test_backward_pass_reads_like_the_seed():
     # The seed's second example: x2 is used twice, so its adjoint is assigned once and
     # then accumulates (with sin(x2) added, the first contribution is cos(x2))
-    source = adcompile.compile("x1*x2 + x2*4.3 + 30 + sin(x2)", format=False).source
-    body = source.split("def grad_f")[1].splitlines()
-    assert "    # forward pass" in body
-    backward = body[body.index("    # backward pass") + 1:]
-    assert [line.strip() for line in backward] == [
-        "d_x2 = cos(x2)", "d_x2 += 4.3", "d_x2 += x1", "return t5, (x2, d_x2)"]
-    exp_source = adcompile.compile("exp(sin(x))").source
+    for steps, value in ((True, "t5"), (False, "t0")):  # the default inlines the forward pass
+        source = adcompile.compile("x1*x2 + x2*4.3 + 30 + sin(x2)", format=False,
+                                   one_step_per_line=steps).source
+        body = source.split("def grad_f")[1].splitlines()
+        assert "    # forward pass" in body
+        backward = body[body.index("    # backward pass") + 1:]
+        assert [line.strip() for line in backward] == [
+            "d_x2 = cos(x2)", "d_x2 += 4.3", "d_x2 += x1", f"return {value}, (x2, d_x2)"]
+    exp_source = adcompile.compile("exp(sin(x))", one_step_per_line=True).source
     backward = exp_source.split("# backward pass")[1].strip().splitlines()
     assert [line.strip() for line in backward] == ["t2 = cos(x)", "d_x = t1 * t2", "return t1, (d_x,)"]
 
@@ -144,3 +151,29 @@ def test_value_function_has_no_backward_code():
     source = adcompile.compile("sin(x)*y").source
     f_body = source.split("def f(")[1].split("def grad_f")[0]
     assert "cos" not in f_body and "d_" not in f_body
+
+
+# Builds no longer run black (issue 18), so black-stability must hold on every module the
+# printer writes: random expressions, programs with named steps, branches and vectors, on
+# both backends, with the extra functions whose code differs most (Hessian, products).
+RANDOM_FUNCTIONS = [{}, {"hessian": True, "jvp": True, "hvp": True}]
+
+
+def assert_black_leaves_it(source: str) -> None:
+    assert black.format_str(source, mode=black.Mode()) == source, source
+
+
+@settings(max_examples=max(FUZZ_EXAMPLES // 10, 40), deadline=None, derandomize=not LONG, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(expressions(), expressions(branches=True), programs()),
+       st.sampled_from(RANDOM_FUNCTIONS), st.sampled_from(["math", "numpy"]))
+def test_black_leaves_random_modules_unchanged(text, functions, backend):
+    assert_black_leaves_it(adcompile.compile(text, backend=backend, format=False, **functions).source)
+
+
+@settings(max_examples=max(FUZZ_EXAMPLES // 20, 20), deadline=None, derandomize=not LONG, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(vector_programs(), st.sampled_from([{}, {"hessian": "sparse"}, {"hessian": True, "hvp": True}]))
+def test_black_leaves_random_vector_modules_unchanged(case, functions):
+    text, shapes = case
+    assert_black_leaves_it(adcompile.compile(text, shapes=shapes, format=False, **functions).source)

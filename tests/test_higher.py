@@ -81,7 +81,7 @@ def test_hvp_costs_a_small_constant_times_f():
 
 
 def test_jvp_is_one_forward_pass_along_v():
-    m = adcompile.compile("x*y + sin(x)", jvp=True)
+    m = adcompile.compile("x*y + sin(x)", jvp=True, one_step_per_line=True)
     value, dd = m.jvp_f(0.5, 2.0, 1.0, -1.0)
     assert close(dd, (2.0 + sympy_cos(0.5)) * 1.0 + 0.5 * -1.0)
     body = m.source[m.source.index("def jvp_f"):].splitlines()

@@ -51,8 +51,11 @@ def test_a_shared_adjoint_is_named_after_a_step_before_a_variable_before_a_tempo
     assert "    d_u = t0 + t0\n" in step and "d_t0" not in step
     variable = adcompile.compile("(x - y)**2", format=False).source
     assert "    d_x = t0 + t0\n" in variable and "d_t0" not in variable
-    temporary = adcompile.compile("(x*y - y)**2", format=False).source
+    temporary = adcompile.compile("(x*y - y)**2", format=False, one_step_per_line=True).source
     assert "    d_t1 = t1 + t1\n" in temporary
+    # by default x*y is written inside t0 = x * y - y, whose adjoint is d_t0
+    temporary = adcompile.compile("(x*y - y)**2", format=False).source
+    assert "    t0 = x * y - y\n" in temporary and "    d_t0 = t0 + t0\n" in temporary
 
 
 def test_request_is_frozen_and_constants_come_back_from_build_functions():

@@ -177,7 +177,7 @@ def test_sympy_max_of_three_folds_as_the_language_does():
 
 @pytest.mark.parametrize("name", ["bench.run", "bench.anchors", "bench.arrays", "bench.cases",
                                   "bench.stress", "bench.fuzz", "bench.vectors",
-                                  "bench.branches"])
+                                  "bench.branches", "bench.numba_backend", "bench.startup", "bench.plot"])
 def test_the_benchmark_modules_import(name):
     # The package's move into folders once broke bench's relative imports unnoticed
     import importlib

@@ -49,6 +49,18 @@ class ModuleConstant:
     name: str
 
 
+def leaves(structure) -> list:
+    """The nodes and numbers of a nested tuple, left to right (depth <= 3)."""
+    out, stack = [], [structure]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
+
+
 def unpack_lines(param: ArrayParam, names: list[str], source: str) -> list[str]:
     """``x_0, x_1 = source``: the elements' names, nested by the shape, assigned from the
     parameter's value; one item per line (in brackets) when the line is too long."""

@@ -28,6 +28,7 @@ from adcompile.codegen.spellings import (
     Infix,
     Power,
     Prefix,
+    Reduced,
     Spelling,
 )
 from adcompile.errors import CompileError
@@ -81,6 +82,13 @@ class Backend:
     # how a derivative in an array argument's shape is returned: a list, or this function
     # of the backend's module applied to the list (``np.array``)
     array_function: str | None = None
+    # written above every generated function and helper (``numba.njit(...)``), and the
+    # module that names (imported as itself)
+    decorator: str | None = None
+    decorator_module: str | None = None
+    # a program that reduces arrays (sum, mean) is one fused loop over the points
+    # per function (``codegen/fused.py``) instead of array expressions
+    fused: bool = False
 
     @property
     def augmented_assign(self) -> bool:
@@ -133,16 +141,31 @@ MATH = Backend("math", "math", None, "adcompile.runtime.math_backend", MATH_SPEL
 NUMPY = Backend("numpy", "numpy", "np", "adcompile.runtime.numpy_backend", NUMPY_SPELLINGS,
                 arrays=True, array_function="array")
 
-BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY)}
+# the math backend's code compiled to machine code by numba: scalar functions that
+# numba code can call, and a fused parallel loop over the points for sum and mean
+NUMBA_SPELLINGS: Mapping[str, Spelling] = {
+    **MATH_SPELLINGS,
+    "cbrt": Helper("_cbrt"),  # numba has no math.cbrt
+    # printed by the fused loop (codegen/fused.py), not as expressions
+    "sum": Reduced(), "mean": Reduced(), "size": Reduced(), "sum_to": Reduced(),
+    "broadcast": Reduced(),
+}
+NUMBA = Backend("numba", "math", None, "adcompile.runtime.numba_backend", NUMBA_SPELLINGS,
+                arrays=False, decorator='numba.njit(cache=True, error_model="numpy")',
+                decorator_module="numba", fused=True)
+
+BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY, NUMBA)}
 
 # the modules generated code refers to by name (its own or its helpers'): no
 # function of a generated module may take one of these names
 MODULE_NAMES: tuple[str, ...] = tuple(sorted(
-    {b.module for b in BACKENDS.values()} | {b.alias for b in BACKENDS.values() if b.alias}))
+    {b.module for b in BACKENDS.values()} | {b.alias for b in BACKENDS.values() if b.alias}
+    | {b.decorator_module for b in BACKENDS.values() if b.decorator_module}))
 
 
 def get_backend(name: str) -> Backend:
     if name in BACKENDS:
         return BACKENDS[name]
-    choices = " or ".join(repr(n) for n in BACKENDS)
+    *first, last = [repr(n) for n in BACKENDS]
+    choices = f"{', '.join(first)} or {last}" if first else last
     raise CompileError(f"unknown backend {name!r}; choose {choices}")

@@ -42,6 +42,7 @@ class BlockPrinter:
         self.uses = uses  # node id -> its uses (a returned node counts more)
         self.done: set[int] = set()
         self.accumulated = spelling.accumulate
+        self.inlined = spelling.inlined  # written inside their user's line: no statement
 
     def inline(self, operand: Node) -> bool:
         """May a branch's operand be computed straight into the where's name?"""
@@ -66,6 +67,8 @@ class BlockPrinter:
             if node.id in self.done:
                 continue
             self.done.add(node.id)
+            if node.id in self.inlined:
+                continue
             if not self.is_choice(node):
                 out.extend(self.statement(node, indent))
                 continue

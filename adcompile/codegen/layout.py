@@ -68,15 +68,21 @@ def layout_del(names: list[str], indent: str) -> list[str]:
     return [line] if len(line) <= LINE else [f"{indent}del {n}" for n in names]
 
 
+def flat_text(expr: tuple) -> str:
+    """An expression form (``("call", f, [args])``, ``("infix", left, symbol, right)`` or
+    ``("text", s)``) on one line."""
+    kind = expr[0]
+    if kind == "call":
+        return f"{expr[1]}({', '.join(expr[2])})"
+    if kind == "infix":
+        return f"{expr[1]} {expr[2]} {expr[3]}"
+    return expr[1]
+
+
 def layout_assignment(lhs: str, expr: tuple, indent: str) -> list[str]:
     """One assignment, split the way black splits a line that is too long."""
     kind = expr[0]
-    if kind == "call":
-        rhs = f"{expr[1]}({', '.join(expr[2])})"
-    elif kind == "infix":
-        rhs = f"{expr[1]} {expr[2]} {expr[3]}"
-    else:
-        rhs = expr[1]
+    rhs = flat_text(expr)
     line = f"{indent}{lhs} {rhs}"
     if len(line) <= LINE:
         return [line]

@@ -74,6 +74,12 @@ class NameAllocator:
         self.taken.add(name)
         return name
 
+    def copy(self) -> NameAllocator:
+        """An allocator that has taken what this one has, and goes on by itself."""
+        other = NameAllocator(self.taken)
+        other._counters = dict(self._counters)
+        return other
+
     def fresh(self, prefix: str = "t") -> str:
         k = self._counters.get(prefix, 0)
         while f"{prefix}{k}" in self.taken:
@@ -99,9 +105,11 @@ class NodeNames:
 class NodeNamer:
     """Names a module's op nodes: labels, then derivatives after their primal, then temporaries."""
 
-    def __init__(self, alloc: NameAllocator, labels: dict[int, str], hints: NameHints):
+    def __init__(self, alloc: NameAllocator, labels: dict[int, str], hints: NameHints,
+                 inlined: frozenset[int] | set[int] = frozenset()):
         self.alloc = alloc
         self.labels = labels
+        self.inlined = inlined  # nodes written inside their user's line: no name
         self.derivative_of = {k: (prefix, max(primals, key=self._rank))
                               for k, (prefix, primals) in hints.items()}
 
@@ -109,7 +117,10 @@ class NodeNamer:
         """How well a primal names its derivative: a user's step (as the seed's
         dl/df3), then a variable, then a temporary.  One adjoint shared by several
         primals (``d_f3`` is also ``d_t4`` when the output is ``f3 - y``) is named
-        after the best-named of them, the first found among equals."""
+        after the best-named of them, the first found among equals.  A primal written
+        inline has no name to lend."""
+        if primal.id in self.inlined:
+            return -1
         return 2 if primal.id in self.labels else 1 if primal.kind == VAR else 0
 
     def name(self, nodes: list[Node], known: dict[int, str], uses: dict[int, int]) -> NodeNames:
@@ -118,7 +129,7 @@ class NodeNamer:
         result = NodeNames(dict(known))
         names = result.names
         for node in nodes:
-            if node.kind != APPLY:
+            if node.kind != APPLY or node.id in self.inlined:
                 continue
             if node.id in self.labels:
                 names[node.id] = self.alloc.take(self.labels[node.id])
@@ -149,6 +160,7 @@ class NodeNamer:
                 and self.derivative_of.get(prev.id, (None, None))[1] is primal
                 and self.derivative_of[prev.id][0] == prefix
                 and prev.id not in self.labels
+                and prev.id not in self.inlined  # written inside this line: no name to reuse
                 and uses.get(prev.id, 0) == 1
                 and prev is not term
             ):

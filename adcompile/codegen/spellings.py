@@ -14,6 +14,7 @@ look inside a template string:
   ``pow(t0, t1)``.  Python's ``**`` silently returns a complex number for a
   negative base and a fractional exponent, so it is printed only where that
   cannot happen.
+* ``Reduced()``: a reduction, which the fused loop prints (the numba backend).
 * ``UNAVAILABLE``: the backend cannot print the op (a reduction on the math
   backend, which works on one point at a time).
 
@@ -66,10 +67,16 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Reduced:
+    """A reduction (``sum``, ``mean``) or its adjoint's helpers, on a backend that prints
+    a program with reductions as a fused loop over the points (``codegen/fused.py``)."""
+
+
+@dataclass(frozen=True)
 class Unavailable:
     pass
 
 
 UNAVAILABLE = Unavailable()
 
-Spelling = Call | Helper | Infix | Prefix | Power | Choice | Unavailable
+Spelling = Call | Helper | Infix | Prefix | Power | Choice | Reduced | Unavailable

@@ -9,12 +9,10 @@ whose nodes answer NumPy's calls).
 from __future__ import annotations
 
 import builtins
-
-import sympy as sp
+import sys
 
 from adcompile.errors import CompileError
 from adcompile.frontend.program import Program
-from adcompile.frontend.sympy_in import from_sympy
 from adcompile.frontend.text import parse
 from adcompile.frontend.trace import describe, trace, tracing_graph
 from adcompile.ir.graph import Graph
@@ -28,9 +26,11 @@ def read_program(expr, graph: Graph, source_file: str | None = None,
     ``shapes`` declares array arguments' static shapes (``{"x": (3,)}``)."""
     if isinstance(expr, str):
         return parse(expr, graph, source=source_file, shapes=shapes), expr
-    if isinstance(expr, sp.Basic) or (
-        isinstance(expr, (tuple, list)) and builtins.all(isinstance(e, sp.Basic) for e in expr)
+    if is_sympy(expr) or (
+        isinstance(expr, (tuple, list)) and builtins.all(is_sympy(e) for e in expr)
     ):
+        from adcompile.frontend.sympy_in import from_sympy
+
         if shapes:
             raise CompileError("shapes are for expression text and Python functions; a SymPy "
                                "expression's arguments are scalars")
@@ -44,9 +44,16 @@ def read_program(expr, graph: Graph, source_file: str | None = None,
                        "a SymPy expression or a Python function")
 
 
+def is_sympy(expr) -> bool:
+    """Whether ``expr`` is a SymPy expression, without importing SymPy: nothing can be
+    one unless SymPy has been imported."""
+    sympy = sys.modules.get("sympy")
+    return sympy is not None and isinstance(expr, sympy.Basic)
+
+
 def new_graph(expr, **flags) -> Graph:
     """An empty ``Graph(**flags)`` to read ``expr`` into; for a Python function, one that traces."""
-    is_function = callable(expr) and not isinstance(expr, sp.Basic)  # as read_program decides
+    is_function = callable(expr) and not is_sympy(expr)  # as read_program decides
     return tracing_graph(**flags) if is_function else Graph(**flags)
 
 

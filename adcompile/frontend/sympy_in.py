@@ -29,7 +29,7 @@ from adcompile.frontend.language import fold
 from adcompile.frontend.program import Program, normalize_name
 from adcompile.ir.graph import Graph
 from adcompile.ir.node import CONST, Node
-from adcompile.ir.ops import OPS
+from adcompile.ir.ops import OPS, SympyFunction
 
 _RELATIONS = {sp.StrictLessThan: "lt", sp.LessThan: "le", sp.StrictGreaterThan: "gt",
               sp.GreaterThan: "ge", sp.Equality: "eq", sp.Unequality: "ne"}
@@ -38,7 +38,8 @@ _CONDITIONS = ("<, <=, >, >=, ==, != (Lt, Le, Gt, Ge, Eq, Ne) of real expression
 
 
 # SymPy function classes that are exactly one op.
-_FUNCTION_OPS = {op.sympy: op.name for op in OPS.values() if isinstance(op.sympy, type)}
+_FUNCTION_OPS = {op.sympy.resolve(): op.name for op in OPS.values()
+                 if isinstance(op.sympy, SympyFunction) and isinstance(op.sympy.resolve(), type)}
 _FUNCTION_OPS.pop(sp.Pow, None)
 
 

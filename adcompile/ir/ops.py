@@ -38,13 +38,39 @@ import operator
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy as sp
-
 import adcompile.runtime.math_backend as rm
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+# SymPy is imported only when a ``sympy`` rule runs (the check, SymPy input): a plain
+# compile never needs it, and its import costs ten times a whole compile of ``x*y``.
+class _LazySympy:
+    """The ``sympy`` module, imported at the first attribute read."""
+
+    def __getattr__(self, name: str):
+        import sympy
+
+        return getattr(sympy, name)
+
+
+sp = _LazySympy()
+
+
+@dataclass(frozen=True)
+class SympyFunction:
+    """SymPy's function ``name`` (``SympyFunction("sin")`` is ``sympy.sin``), looked up
+    when called, so that the table is built without importing SymPy."""
+
+    name: str
+
+    def resolve(self) -> Callable:
+        return getattr(sp, self.name)
+
+    def __call__(self, *args):
+        return self.resolve()(*args)
 
 
 @dataclass(frozen=True)
@@ -121,9 +147,9 @@ def _half_step(g, a, b):
 
 
 _COMPARISONS = [  # (name, the operator as written, value, SymPy)
-    ("lt", "<", operator.lt, sp.Lt), ("le", "<=", operator.le, sp.Le),
-    ("gt", ">", operator.gt, sp.Gt), ("ge", ">=", operator.ge, sp.Ge),
-    ("eq", "==", operator.eq, sp.Eq), ("ne", "!=", operator.ne, sp.Ne),
+    ("lt", "<", operator.lt, SympyFunction("Lt")), ("le", "<=", operator.le, SympyFunction("Le")),
+    ("gt", ">", operator.gt, SympyFunction("Gt")), ("ge", ">=", operator.ge, SympyFunction("Ge")),
+    ("eq", "==", operator.eq, SympyFunction("Eq")), ("ne", "!=", operator.ne, SympyFunction("Ne")),
 ]
 
 _POS = (0.2, 3.0)
@@ -146,13 +172,13 @@ OPS_LIST = [
        domain=(_ANY,), language=False),
     Op("pow", arity=2, value=math.pow,
        partials=lambda g, y, a, b: (lambda v: v * (b * a ** (b - 1.0)), lambda v: v * y * g("log", a)),
-       sympy=sp.Pow, domain=(_POS, _ANY),
+       sympy=SympyFunction("Pow"), domain=(_POS, _ANY),
        doc="pow(x, y) is x**y; np.power on the numpy backend, for Python floats too"),
     # --- exponentials and logarithms ---
-    Op("exp", arity=1, value=math.exp, partials=lambda g, y, x: (y,), sympy=sp.exp, domain=(_ANY,)),
+    Op("exp", arity=1, value=math.exp, partials=lambda g, y, x: (y,), sympy=SympyFunction("exp"), domain=(_ANY,)),
     Op("expm1", arity=1, value=math.expm1, partials=lambda g, y, x: (y + 1.0,),
        sympy=lambda x: sp.exp(x) - 1, domain=(_ANY,)),
-    Op("log", arity=1, value=math.log, partials=lambda g, y, x: (lambda v: v / x,), sympy=sp.log,
+    Op("log", arity=1, value=math.log, partials=lambda g, y, x: (lambda v: v / x,), sympy=SympyFunction("log"),
        domain=(_POS,), doc="log(x), or log(x, base)"),
     Op("log1p", arity=1, value=math.log1p, partials=lambda g, y, x: (lambda v: v / (1.0 + x),),
        sympy=lambda x: sp.log(1 + x), domain=(_UNIT,)),
@@ -160,57 +186,59 @@ OPS_LIST = [
        sympy=lambda x: sp.log(x) / sp.log(2), domain=(_POS,)),
     Op("log10", arity=1, value=math.log10, partials=lambda g, y, x: (lambda v: v / x * (1.0 / LN10),),
        sympy=lambda x: sp.log(x) / sp.log(10), domain=(_POS,)),
-    Op("sqrt", arity=1, value=math.sqrt, partials=lambda g, y, x: (lambda v: 0.5 * v / y,), sympy=sp.sqrt,
-       domain=(_POS,)),
+    Op("sqrt", arity=1, value=math.sqrt, partials=lambda g, y, x: (lambda v: 0.5 * v / y,),
+       sympy=SympyFunction("sqrt"), domain=(_POS,)),
     Op("cbrt", arity=1, value=math.cbrt, partials=lambda g, y, x: (lambda v: v / (3.0 * (y * y)),),
        sympy=_cbrt_sympy, domain=((0.2, 3.0),)),
     # --- trigonometric ---
-    Op("sin", total=True, arity=1, value=math.sin, partials=lambda g, y, x: (g("cos", x),), sympy=sp.sin,
-       domain=(_ANY,)),
-    Op("cos", total=True, arity=1, value=math.cos, partials=lambda g, y, x: (-g("sin", x),), sympy=sp.cos,
-       domain=(_ANY,)),
-    Op("tan", arity=1, value=math.tan, partials=lambda g, y, x: (1.0 + y * y,), sympy=sp.tan,
+    Op("sin", total=True, arity=1, value=math.sin, partials=lambda g, y, x: (g("cos", x),),
+       sympy=SympyFunction("sin"), domain=(_ANY,)),
+    Op("cos", total=True, arity=1, value=math.cos, partials=lambda g, y, x: (-g("sin", x),),
+       sympy=SympyFunction("cos"), domain=(_ANY,)),
+    Op("tan", arity=1, value=math.tan, partials=lambda g, y, x: (1.0 + y * y,), sympy=SympyFunction("tan"),
        domain=((-1.2, 1.2),)),
     Op("asin", arity=1, value=math.asin,
-       partials=lambda g, y, x: (lambda v: v / g("sqrt", (1.0 - x) * (1.0 + x)),), sympy=sp.asin,
+       partials=lambda g, y, x: (lambda v: v / g("sqrt", (1.0 - x) * (1.0 + x)),), sympy=SympyFunction("asin"),
        domain=(_UNIT,)),
     Op("acos", arity=1, value=math.acos,
-       partials=lambda g, y, x: (lambda v: -(v / g("sqrt", (1.0 - x) * (1.0 + x))),), sympy=sp.acos,
+       partials=lambda g, y, x: (lambda v: -(v / g("sqrt", (1.0 - x) * (1.0 + x))),), sympy=SympyFunction("acos"),
        domain=(_UNIT,)),
     Op("atan", total=True, arity=1, value=math.atan, partials=lambda g, y, x: (lambda v: v / (1.0 + x * x),),
-       sympy=sp.atan, domain=(_ANY,)),
+       sympy=SympyFunction("atan"), domain=(_ANY,)),
     Op("atan2", arity=2, value=math.atan2,
-       partials=lambda g, y, a, b: _atan2_partials(g("hypot", a, b), a, b), sympy=sp.atan2,
+       partials=lambda g, y, a, b: _atan2_partials(g("hypot", a, b), a, b), sympy=SympyFunction("atan2"),
        domain=(_ANY, _POS), doc="atan2(y, x)",
        branch_cut=lambda a, b: a == 0.0 and b < 0.0),  # atan2(-0.0, -1) = -pi, as IEEE says
     Op("hypot", arity=2, value=math.hypot, partials=lambda g, y, a, b: (a / y, b / y),
        sympy=lambda a, b: sp.sqrt(a**2 + b**2), domain=(_ANY, _ANY), commutative=True),
     # --- hyperbolic ---
-    Op("sinh", arity=1, value=math.sinh, partials=lambda g, y, x: (g("cosh", x),), sympy=sp.sinh,
+    Op("sinh", arity=1, value=math.sinh, partials=lambda g, y, x: (g("cosh", x),), sympy=SympyFunction("sinh"),
        domain=(_ANY,)),
-    Op("cosh", arity=1, value=math.cosh, partials=lambda g, y, x: (g("sinh", x),), sympy=sp.cosh,
+    Op("cosh", arity=1, value=math.cosh, partials=lambda g, y, x: (g("sinh", x),), sympy=SympyFunction("cosh"),
        domain=(_ANY,)),
-    Op("tanh", total=True, arity=1, value=math.tanh, partials=lambda g, y, x: (1.0 - y * y,), sympy=sp.tanh,
-       domain=(_ANY,)),
+    Op("tanh", total=True, arity=1, value=math.tanh, partials=lambda g, y, x: (1.0 - y * y,),
+       sympy=SympyFunction("tanh"), domain=(_ANY,)),
     Op("asinh", total=True, arity=1, value=math.asinh, partials=lambda g, y, x: (lambda v: v / g("hypot", x, 1.0),),
-       sympy=sp.asinh, domain=(_ANY,)),
+       sympy=SympyFunction("asinh"), domain=(_ANY,)),
     Op("acosh", arity=1, value=math.acosh,
        partials=lambda g, y, x: (lambda v: v / (g("sqrt", x - 1.0) * g("sqrt", x + 1.0)),),
-       sympy=sp.acosh, domain=((1.1, 3.0),)),
+       sympy=SympyFunction("acosh"), domain=((1.1, 3.0),)),
     Op("atanh", arity=1, value=math.atanh,
-       partials=lambda g, y, x: (lambda v: v / ((1.0 - x) * (1.0 + x)),), sympy=sp.atanh, domain=(_UNIT,)),
+       partials=lambda g, y, x: (lambda v: v / ((1.0 - x) * (1.0 + x)),),
+       sympy=SympyFunction("atanh"), domain=(_UNIT,)),
     # --- piecewise: SymPy's conventions at the kinks ---
-    Op("abs", total=True, arity=1, value=math.fabs, partials=lambda g, y, x: (g("sign", x),), sympy=sp.Abs,
-       domain=(_ANY,), doc="abs'(0) = 0"),
-    Op("sign", total=True, arity=1, value=rm._sign, partials=lambda g, y, x: (None,), sympy=sp.sign, domain=(_ANY,),
+    Op("abs", total=True, arity=1, value=math.fabs, partials=lambda g, y, x: (g("sign", x),),
+       sympy=SympyFunction("Abs"), domain=(_ANY,), doc="abs'(0) = 0"),
+    Op("sign", total=True, arity=1, value=rm._sign, partials=lambda g, y, x: (None,),
+       sympy=SympyFunction("sign"), domain=(_ANY,),
        doc="-1, 0 or 1; its derivative is 0"),
     Op("relu", total=True, arity=1, value=rm._relu, partials=lambda g, y, x: (g("sign", y),), sympy=_relu_sympy,
        domain=(_ANY,), doc="max(x, 0); relu'(0) = 0"),
     Op("max", total=True, arity=2, value=rm._max,
-       partials=lambda g, y, a, b: (_half_step(g, a, b), _half_step(g, b, a)), sympy=sp.Max,
+       partials=lambda g, y, a, b: (_half_step(g, a, b), _half_step(g, b, a)), sympy=SympyFunction("Max"),
        domain=(_ANY, _ANY), commutative=True, doc="a tie splits the derivative 1/2 and 1/2"),
     Op("min", total=True, arity=2, value=rm._min,
-       partials=lambda g, y, a, b: (_half_step(g, b, a), _half_step(g, a, b)), sympy=sp.Min,
+       partials=lambda g, y, a, b: (_half_step(g, b, a), _half_step(g, a, b)), sympy=SympyFunction("Min"),
        domain=(_ANY, _ANY), commutative=True, doc="a tie splits the derivative 1/2 and 1/2"),
     # --- smooth activations and special functions ---
     Op("sigmoid", total=True, arity=1, value=rm._sigmoid, partials=lambda g, y, x: (y * g("sigmoid", -x),),
@@ -221,22 +249,23 @@ OPS_LIST = [
        sympy=lambda x: sp.log(1 + sp.exp(x)), domain=((-6.0, 6.0),),
        doc="log(1+exp(x)), without overflow"),
     Op("erf", total=True, arity=1, value=math.erf, partials=lambda g, y, x: (TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
-       sympy=sp.erf, domain=(_ANY,)),
+       sympy=SympyFunction("erf"), domain=(_ANY,)),
     Op("erfc", total=True, arity=1, value=math.erfc,
-       partials=lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),), sympy=sp.erfc, domain=(_ANY,)),
+       partials=lambda g, y, x: (-TWO_OVER_SQRT_PI * g("exp", -(x * x)),),
+       sympy=SympyFunction("erfc"), domain=(_ANY,)),
     # --- conditions and choices: a condition has no derivative; where(c, a, b) sends
     # its adjoint to a where c holds and to b where it does not ---
     *[Op(name, arity=2, value=value, partials=lambda g, y, a, b: (None, None), sympy=sympy,
          domain=(_ANY, _ANY), language=False, boolean=True, total=True, doc=f"a {symbol} b")
       for name, symbol, value, sympy in _COMPARISONS],
     Op("logical_and", total=True, arity=2, value=lambda a, b: bool(a) and bool(b),
-       partials=lambda g, y, a, b: (None, None), sympy=sp.And, domain=(_ANY, _ANY),
+       partials=lambda g, y, a, b: (None, None), sympy=SympyFunction("And"), domain=(_ANY, _ANY),
        language=False, boolean=True, doc="a and b"),
     Op("logical_or", total=True, arity=2, value=lambda a, b: bool(a) or bool(b),
-       partials=lambda g, y, a, b: (None, None), sympy=sp.Or, domain=(_ANY, _ANY),
+       partials=lambda g, y, a, b: (None, None), sympy=SympyFunction("Or"), domain=(_ANY, _ANY),
        language=False, boolean=True, doc="a or b"),
     Op("logical_not", total=True, arity=1, value=lambda a: not a, partials=lambda g, y, a: (None,),
-       sympy=sp.Not, domain=(_ANY,), language=False, boolean=True, doc="not a"),
+       sympy=SympyFunction("Not"), domain=(_ANY,), language=False, boolean=True, doc="not a"),
     Op("where", total=True, arity=3, value=lambda c, a, b: a if c else b,
        partials=lambda g, y, c, a, b: (None, lambda v: g("where", c, v, 0.0),
                                        lambda v: g("where", c, 0.0, v)),
