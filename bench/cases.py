@@ -68,6 +68,14 @@ def mlp(inputs: int = 4, hidden: int = 16) -> Case:
     return Case(f"MLP {inputs}-{hidden}-1 ({len(params)} params)", "\n".join(lines), params, point)
 
 
+def rosenbrock(n: int) -> Case:
+    """SciPy's Rosenbrock function of n scalars x0 ... x(n-1), written out."""
+    text = " + ".join(f"100*(x{i + 1} - x{i}**2)**2 + (1 - x{i})**2" for i in range(n - 1))
+    rng = random.Random(n)
+    point = {f"x{i}": rng.uniform(-1.5, 1.5) for i in range(n)}
+    return Case(f"Rosenbrock n={n}", text, list(point), point)
+
+
 TABLE_DEPTHS = {True: (10, 20, 100), False: (10, 20, 100, 1000, 10000)}
 PLOT_DEPTHS = {True: (1, 2, 5, 10, 20, 50, 100),
                False: (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)}
@@ -85,4 +93,5 @@ def nested_cases(quick: bool = False) -> list[Case]:
 
 
 def all_cases(quick: bool = False) -> list[Case]:
-    return [udl(), *nested_cases(quick), sum_of_products(1000 if quick else 10000), mlp()]
+    return [udl(), *nested_cases(quick), sum_of_products(1000 if quick else 10000), mlp(),
+            rosenbrock(10), *([] if quick else [rosenbrock(100)])]

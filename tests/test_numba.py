@@ -350,6 +350,17 @@ def test_cli_writes_a_numba_module_that_imports_and_runs(tmp_path, capsys):
     assert float(result.stdout) == pytest.approx(adcompile.compile(LOSS.replace("sum", "")).f(*([0.5] * 10)))
 
 
+def test_without_numba_the_module_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "numba" else real(name, *a))
+    m = adcompile.compile("x*y", backend="numba")
+    assert "@numba.njit" in m.source  # writing the module needs no numba
+    with pytest.raises(adcompile.CompileError, match=r"pip install 'adcompile\[numba\]'"):
+        m.grad_f(1.0, 2.0)
+
+
 def test_check_passes_for_the_numba_backend(capsys):
     assert main(["check", "sum(where(x > a, log(x - a + 1), x*a)**2) + a", "--backend", "numba"]) == 0
     assert "PASS" in capsys.readouterr().out
