@@ -83,7 +83,11 @@ def load_file_backed(text: str, name: str = "generated") -> ModuleType:
     folder = cache_folder()
     path = os.path.join(folder, f"adcompile_{name}_{digest}.py")
     if not os.path.exists(path):
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise CompileError(f"cannot use {folder!r} for the numba backend's modules "
+                               f"(ADCOMPILE_CACHE_DIR): {exc.strerror or exc}") from None
         write_atomic(path, text)
     name = f"adcompile_generated_{digest}"
     if name in sys.modules:  # numba finds a compiled function's globals through its module

@@ -158,7 +158,8 @@ def _check_backend(program: Program, backend, options: Options) -> bool:
             continue
         if not backend.can_print(node.op):
             raise CompileError(f"{node.op.name}() reduces an array, which needs "
-                               f"{options.spelled('backend', 'numpy')} (the {backend.name} "
+                               f"{options.spelled('backend', 'numpy')} or "
+                               f"{options.spelled('backend', 'numba')} (the {backend.name} "
                                "backend works on one point at a time)")
         reduced = reduced or node.op.reduction
     return reduced

@@ -361,6 +361,27 @@ def test_without_numba_the_module_says_what_to_install(monkeypatch):
         m.grad_f(1.0, 2.0)
 
 
+def test_a_vector_argument_of_the_wrong_length_is_named_in_the_message():
+    m = adcompile.compile("w[0] + w[1]*x + w[2]*x**2", backend="numba", shapes={"w": 3})
+    assert m.grad_f(np.array([1.0, 2.0, 3.0]), 2.0) == (17.0, ([1.0, 2.0, 4.0], 14.0))
+    with pytest.raises(ValueError, match=r"w must have shape 3 \(SHAPES\)"):
+        m.grad_f(np.array([1.0, 2.0]), 2.0)
+
+
+def test_a_cache_folder_that_cannot_be_made_is_a_compile_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("ADCOMPILE_CACHE_DIR", str(blocker / "cache"))
+    m = adcompile.compile("sin(x)*y", backend="numba")
+    with pytest.raises(adcompile.CompileError, match="ADCOMPILE_CACHE_DIR"):
+        m.f(1.0, 2.0)
+
+
+def test_the_math_backend_points_reductions_to_numpy_and_numba():
+    with pytest.raises(adcompile.CompileError, match=r"needs backend='numpy' or backend='numba'"):
+        adcompile.compile("sum(x)")
+
+
 def test_check_passes_for_the_numba_backend(capsys):
     assert main(["check", "sum(where(x > a, log(x - a + 1), x*a)**2) + a", "--backend", "numba"]) == 0
     assert "PASS" in capsys.readouterr().out

@@ -61,6 +61,14 @@ def leaves(structure) -> list:
     return out
 
 
+def length_check(param: ArrayParam) -> list[str]:
+    """``if len(w) != 3: raise ValueError(...)``: a message where compiled code's unpacking
+    would fail with none (the first axis; numba raises only constant messages)."""
+    shape = "x".join(str(n) for n in param.shape)
+    return [f"{INDENT}if len({param.name}) != {param.shape[0]}:",
+            f'{INDENT * 2}raise ValueError("{param.name} must have shape {shape} (SHAPES)")']
+
+
 def unpack_lines(param: ArrayParam, names: list[str], source: str) -> list[str]:
     """``x_0, x_1 = source``: the elements' names, nested by the shape, assigned from the
     parameter's value; one item per line (in brackets) when the line is too long."""

@@ -31,6 +31,7 @@ from adcompile.codegen.arrays import (
     ModuleConstant,
     hoist_lists,
     leaves,
+    length_check,
     unpack_lines,
 )
 from adcompile.codegen.backends import Backend
@@ -473,6 +474,8 @@ def _function_lines(fn: FunctionSpec, spelling: _Spelling, alloc: NameAllocator)
     lines.append(f'{INDENT}"""{fn.doc}"""')
     for param in fn.params:
         if isinstance(param, ArrayParam):
+            if spelling.backend.decorator is not None:  # compiled: numba's unpack error is blank
+                lines += length_check(param)
             lines += unpack_lines(param, [spelling.names[n.id] for n in param.elements],
                                   spelling.array_source(param.name))
     passes = split_passes(fn)
