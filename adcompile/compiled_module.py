@@ -3,7 +3,10 @@
 ``CompiledModule`` is what ``adcompile.compile`` returns.  It loads the
 generated source through Python's ordinary import machinery (a source loader
 over the text; nothing is written to disk), so ``m.grad_f`` is exactly the
-function a user gets by importing the saved file.
+function a user gets by importing the saved file.  A compiled backend's
+module (numba) is the exception: numba caches machine code only for
+functions with a source file, so its text is written once to a cache folder,
+named by its digest, and imported from there (``load_file_backed``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import sys
 from types import ModuleType
 
+from adcompile.codegen.backends import get_backend
 from adcompile.pipeline import Built
 from adcompile.errors import CompileError
 from adcompile.fileio import write_atomic
@@ -132,10 +136,12 @@ class CompiledModule:
     @property
     def module(self) -> ModuleType:
         if self._module is None:
-            needs_file = self._built.options.backend == "numba"
-            if needs_file and importlib.util.find_spec("numba") is None:
-                raise CompileError("the numba backend's module needs numba, which is not "
-                                   "installed: pip install 'adcompile[numba]'")
+            backend = get_backend(self._built.options.backend)
+            compiler = backend.decorator_module  # compiled code (numba) needs a source file
+            needs_file = compiler is not None
+            if needs_file and importlib.util.find_spec(compiler) is None:
+                raise CompileError(f"the {backend.name} backend's module needs {compiler}, which "
+                                   f"is not installed: pip install 'adcompile[{backend.name}]'")
             self._module = (load_file_backed if needs_file else load_source)(self.source, self.name)
         return self._module
 
