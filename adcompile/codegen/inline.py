@@ -104,7 +104,13 @@ def composed(text: str, precedence: int) -> Expr:
     """An operand composed from its text and precedence (a power's base read off its text)."""
     if precedence != POWER:
         return Expr(text, precedence)
-    base = text.split("**", 1)[0].rstrip()
+    depth, cut = 0, len(text)
+    for k, char in enumerate(text):  # the first ``**`` outside brackets ends the base
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and text.startswith("**", k):
+            cut = k
+            break
+    base = text[:cut].rstrip()
     return Expr(text, POWER, bare_power=not (base.endswith(")") and not base.startswith("(")))
 
 
