@@ -61,6 +61,14 @@ def leaves(structure) -> list:
     return out
 
 
+def definition_lines(fn, names: dict[int, str]) -> list[str]:
+    """A generated function's ``def`` line and docstring: an array parameter goes by its
+    own name (``w``), a scalar one by its node's (``fn`` is a ``FunctionSpec``)."""
+    params = [p.name if isinstance(p, ArrayParam) else names[p.id] for p in fn.params]
+    lines = layout_collection(f"def {fn.name}(", params, "", "):", is_tuple=False)
+    return lines + [f'{INDENT}"""{fn.doc}"""']
+
+
 def length_check(param: ArrayParam) -> list[str]:
     """``if len(w) != 3: raise ValueError(...)``: a message where compiled code's unpacking
     would fail with none (the first axis; numba raises only constant messages)."""

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 
 from typing import Callable
 
-from adcompile.codegen.arrays import ArrayParam, ArrayValue, ModuleConstant, leaves
-from adcompile.codegen.layout import INDENT, LINE, ListText, layout_assignment, layout_collection
+from adcompile.codegen.arrays import ArrayParam, definition_lines, leaves
+from adcompile.codegen.layout import INDENT, LINE, layout_assignment, layout_collection
 from adcompile.codegen.names import NameAllocator
 from adcompile.ir.graph import APPLY, CONST, VAR, Node, reachable
 
@@ -137,9 +137,7 @@ class FusedFunction:
     # --- the Python entry point ---
     def entry(self, loop: str, return_lines) -> list[str]:
         n = self.n
-        params = [p.name if isinstance(p, ArrayParam) else n.names[p.id] for p in self.fn.params]
-        lines = layout_collection(f"def {self.fn.name}(", params, "", "):", is_tuple=False)
-        lines.append(f'{INDENT}"""{self.fn.doc}"""')
+        lines = definition_lines(self.fn, n.names)
         args = []
         for p in self.fn.params:
             if isinstance(p, ArrayParam):
@@ -154,21 +152,9 @@ class FusedFunction:
                                    INDENT)
         shaped = f"{self.ref('_shaped')}({n.results}, {n.shape})"
         lines += unpack(results, shaped, INDENT)
-        return lines + return_lines(self.value_text(self.fn.returns))
-
-    def value_text(self, item, in_array: bool = False):
-        if isinstance(item, ArrayValue):
-            wrap = None if in_array else f"{self.ref('np')}.array"
-            return ListText([self.value_text(x, True) for x in item], wrap, item.title)
-        if isinstance(item, tuple):
-            return [self.value_text(x) for x in item]
-        if isinstance(item, Node) and item.kind != CONST:
-            return self.n.names[item.id]
-        if isinstance(item, Node):
-            item = item.value
-        if isinstance(item, ModuleConstant):
-            return item.name
-        return repr(float(item)).replace("e+", "e")
+        # results in the arguments' shapes, as on the numpy backend (not lists, as on math)
+        returned = self.spelling.value_text(self.fn.returns, array_wrap=f"{self.ref('np')}.array")
+        return lines + return_lines(returned)
 
     # --- the compiled loop ---
     def loop(self, name: str) -> list[str]:

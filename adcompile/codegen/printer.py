@@ -29,6 +29,7 @@ from adcompile.codegen.arrays import (
     ArrayParam,
     ArrayValue,
     ModuleConstant,
+    definition_lines,
     hoist_lists,
     leaves,
     length_check,
@@ -354,14 +355,16 @@ class _Spelling:
         helper = self.backend.unpack_helper
         return f"{self.globals.helper(helper)}({param})" if helper else param
 
-    def value_text(self, item, in_array: bool = False) -> str | list:
-        """A returned structure as text: nested lists for tuples, a ``ListText`` for an array."""
+    def value_text(self, item, in_array: bool = False, array_wrap: str | None = None) -> str | list:
+        """A returned structure as text: nested lists for tuples, a ``ListText`` for an array
+        (wrapped in the backend's array function, or in ``array_wrap`` where given)."""
         if isinstance(item, ArrayValue):
             function = self.backend.array_function
-            wrap = self.globals.ref(function) if function and not in_array else None
-            return ListText([self.value_text(x, True) for x in item], wrap, item.title)
+            wrap = array_wrap or (self.globals.ref(function) if function else None)
+            return ListText([self.value_text(x, True, array_wrap) for x in item],
+                            None if in_array else wrap, item.title)
         if isinstance(item, tuple):
-            return [self.value_text(x) for x in item]
+            return [self.value_text(x, False, array_wrap) for x in item]
         if isinstance(item, Node):
             if item.id in self.inlined:  # a value returned and used nowhere else
                 return flat_text(self.expression(item))
@@ -469,9 +472,7 @@ def return_lines(text: str | list, return_names: tuple[str, ...],
 
 
 def _function_lines(fn: FunctionSpec, spelling: _Spelling, alloc: NameAllocator) -> list[str]:
-    params = [p.name if isinstance(p, ArrayParam) else spelling.names[p.id] for p in fn.params]
-    lines = layout_collection(f"def {fn.name}(", params, "", "):", is_tuple=False)
-    lines.append(f'{INDENT}"""{fn.doc}"""')
+    lines = definition_lines(fn, spelling.names)
     for param in fn.params:
         if isinstance(param, ArrayParam):
             if spelling.backend.decorator is not None:  # compiled: numba's unpack error is blank

@@ -18,6 +18,8 @@ partial sums in thread order, so that, for a given number of threads, the
 result is the same from run to run.
 """
 
+import math
+
 import numpy as np
 
 from adcompile.runtime.math_backend import _sigmoid, _softplus
@@ -75,10 +77,7 @@ def _points(*args):
         flat.append(np.ascontiguousarray(array.reshape(-1)))
         steps.append(1 if array.ndim else 0)
     shape = () if shape is None else shape
-    count = 1
-    for n in shape:
-        count *= n
-    return count, shape, np.array(steps, dtype=np.int64), tuple(flat)
+    return math.prod(shape), shape, np.array(steps, dtype=np.int64), tuple(flat)
 
 
 def _shaped(results, shape):
