@@ -49,6 +49,23 @@ def _numpy_loss(np_module):
     return loss
 
 
+def _floats(value_and_grad) -> list[float]:
+    """``(value, gradient array)`` as floats: the value, then the gradient in PARAMS' order."""
+    value, grad = value_and_grad
+    return [float(value), *(float(g) for g in np.asarray(grad))]
+
+
+def run_anchor(anchor, points: int, cap: float, expected: list[float]) -> dict:
+    """An anchor run in a child process, its result checked against adcompile's (value, then
+    gradient): a timing of a different function is no comparison."""
+    from .anchors import agrees, run_callable
+
+    status, result = run_callable(anchor, points, cap)
+    if status == "ok" and not agrees(result["result"], expected):
+        status = "disagrees with adcompile"
+    return {"status": status, **(result or {})}
+
+
 def autograd_anchor(points: int) -> dict:
     import autograd
     import autograd.numpy as anp
@@ -56,7 +73,7 @@ def autograd_anchor(points: int) -> dict:
     x, y = data(points)
     vg = autograd.value_and_grad(_numpy_loss(anp))
     theta = np.array(list(PARAMS.values()))
-    return {"grad_call": per_call(vg, [theta, x, y])}
+    return {"grad_call": per_call(vg, [theta, x, y]), "result": _floats(vg(theta, x, y))}
 
 
 def jax_anchor(points: int) -> dict:
@@ -69,8 +86,9 @@ def jax_anchor(points: int) -> dict:
     vg = jax.jit(jax.value_and_grad(_numpy_loss(jnp)))
     theta = jnp.array(list(PARAMS.values()))
     jx, jy = jnp.asarray(x), jnp.asarray(y)
-    jax.block_until_ready(vg(theta, jx, jy))
-    return {"grad_call": per_call(lambda *a: jax.block_until_ready(vg(*a)), [theta, jx, jy])}
+    result = _floats(jax.block_until_ready(vg(theta, jx, jy)))
+    return {"grad_call": per_call(lambda *a: jax.block_until_ready(vg(*a)), [theta, jx, jy]),
+            "result": result}
 
 
 def sympy_anchor(points: int) -> dict:
@@ -89,7 +107,8 @@ def sympy_anchor(points: int) -> dict:
     def value_and_grad(*args):
         return [np.sum(part) for part in per_point(*args)]
 
-    return {"grad_call": per_call(value_and_grad, [*PARAMS.values(), x, y])}
+    args = [*PARAMS.values(), x, y]
+    return {"grad_call": per_call(value_and_grad, args), "result": [float(v) for v in value_and_grad(*args)]}
 
 
 ANCHORS = {"autograd": (autograd_anchor, "autograd"), "JAX": (jax_anchor, "jax"),
@@ -97,8 +116,6 @@ ANCHORS = {"autograd": (autograd_anchor, "autograd"), "JAX": (jax_anchor, "jax")
 
 
 def measure(points: int, cap: float) -> dict:
-    from .anchors import run_callable
-
     m = adcompile.compile(f"sum({UDL})", backend="numpy", name="loss", wrt=list(PARAMS), format=False)
     x, y = data(points)
     values = {**PARAMS, "x": x, "y": y}
@@ -112,12 +129,13 @@ def measure(points: int, cap: float) -> dict:
     floor = points * 8 * forward_intermediates(m.source)
     row = {"points": points, "loss_s": loss_s, "grad_s": grad_s, "ratio": grad_s / loss_s,
            "peak_bytes": peak, "floor_bytes": floor, "anchors": {}}
+    value, grad = m.grad_loss(*args)
+    expected = [float(value), *map(float, grad)]
     for name, (fn, module) in ANCHORS.items():
         if importlib.util.find_spec(module) is None:
             continue
         started = time.perf_counter()
-        status, result = run_callable(fn, points, cap)
-        row["anchors"][name] = {"status": status, **(result or {}),
+        row["anchors"][name] = {**run_anchor(fn, points, cap, expected),
                                 "wall_s": time.perf_counter() - started}
     return row
 

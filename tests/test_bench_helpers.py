@@ -56,3 +56,21 @@ def test_plot_points_skip_failed_anchors_and_rows_that_are_not_nested():
     sympy = next(s for s in plot.SERIES if s.label.startswith("SymPy"))
     assert plot.points(rows, ours) == ([10, 20], [1.0, 2.0])
     assert plot.points(rows, sympy) == ([10], [3.0])
+
+
+def _anchor_of_the_sum_of_squares(points: int) -> dict:
+    """A stand-in anchor: the value and gradient of sum((a*x - y)**2) at a = 2 over small data."""
+    x, y = np.arange(points, dtype=float), np.ones(points)
+    r = 2.0 * x - y
+    return {"grad_call": 1.0, "result": [float(np.sum(r * r)), float(np.sum(2 * r * x))]}
+
+
+def test_an_array_anchor_of_another_function_is_reported_not_timed():
+    from bench.arrays import run_anchor
+
+    x, y = np.arange(5.0), np.ones(5)
+    r = 2.0 * x - y
+    same = [float(np.sum(r * r)), float(np.sum(2 * r * x))]
+    assert run_anchor(_anchor_of_the_sum_of_squares, 5, 30, same)["status"] == "ok"
+    other = [float(np.sum((r * r - y) ** 2)), same[1]]  # the loss squared twice: a bench bug once
+    assert run_anchor(_anchor_of_the_sum_of_squares, 5, 30, other)["status"] == "disagrees with adcompile"

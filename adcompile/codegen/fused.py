@@ -12,7 +12,11 @@ arguments into flat arrays (``_points``), calls ``_grad_loss_loop`` (compiled
 with ``numba.njit(parallel=True)``) and gives the results the arguments'
 shape.  Which arguments are arrays is known only at the call, so each node
 carries its *cone*, the arguments it varies with, and the loop tests their
-steps (1 for an array, 0 for a scalar):
+steps (1 for an array, 0 for a scalar).  A scalar argument reaches the loop as
+a float, so numba compiles one loop per pattern of arrays and scalars, in
+which ``_step`` and ``_at`` are decided by type: each step is a constant,
+every test of one is folded away, and a scalar is read once, not at every
+point.  Per pattern:
 
 * ``sum(e)`` / ``mean(e)`` add ``e`` over the points when ``e`` varies, and are
   ``e`` itself when it does not (NumPy's sum of a scalar);
@@ -99,7 +103,7 @@ class FusedNames:
     def __init__(self, alloc: NameAllocator, names: dict[int, str]):
         self.alloc, self.names = alloc, names
         take = alloc.take
-        self.n, self.steps, self.points, self.shape = take("n"), take("steps"), take("points"), take("shape")
+        self.n, self.points, self.shape = take("n"), take("points"), take("shape")
         self.threads, self.chunk, self.thread, self.i = take("threads"), take("chunk"), take("thread"), take("i")
         self.partial, self.results = take("partial"), take("results")
         self._per_node: dict[tuple[str, int], str] = {}
@@ -144,11 +148,11 @@ class FusedFunction:
                 args.append(f"*{self.ref('_elements')}({p.name}, {len(p.shape)})")
             else:
                 args.append(n.names[p.id])
-        lines += layout_collection(f"{n.n}, {n.shape}, {n.steps}, {n.points} = {self.ref('_points')}(",
+        lines += layout_collection(f"{n.n}, {n.shape}, {n.points} = {self.ref('_points')}(",
                                    args, INDENT, ")", is_tuple=False)
         results = [n.names[r.id] for r in self.returned]
         threads = f"{self.ref('numba')}.get_num_threads()"
-        lines += layout_assignment(f"{n.results} =", ("call", loop, [n.n, threads, n.steps, f"*{n.points}"]),
+        lines += layout_assignment(f"{n.results} =", ("call", loop, [n.n, threads, f"*{n.points}"]),
                                    INDENT)
         shaped = f"{self.ref('_shaped')}({n.results}, {n.shape})"
         lines += unpack(results, shaped, INDENT)
@@ -159,9 +163,10 @@ class FusedFunction:
     # --- the compiled loop ---
     def loop(self, name: str) -> list[str]:
         n, p = self.n, self.plan
-        params = [n.n, n.threads, n.steps] + [n.of("at", v) for v in self.variables]
+        params = [n.n, n.threads] + [n.of("at", v) for v in self.variables]
         head = layout_collection(f"def {name}(", params, "", "):", is_tuple=False)
-        self.lines = unpack([n.of("step", v) for v in self.variables], n.steps, INDENT)
+        step = self.ref("_step")  # 1 for an array, 0 for a float: a constant, by type
+        self.lines = [f"{INDENT}{n.of('step', v)} = {step}({n.of('at', v)})" for v in self.variables]
         self.lines.append(f"{INDENT}{n.chunk} = ({n.n} + {n.threads} - 1) // {n.threads}")
         self.prepare_flags()
         self.output_arrays()
@@ -329,8 +334,7 @@ class FusedFunction:
     def point_lines(self, node: Node, indent: str) -> list[str]:
         n, name = self.n, self.n.names[node.id]
         if node.kind == VAR:
-            step = n.of("step", node)
-            return [f"{indent}{name} = {n.of('at', node)}[{n.i} * {step}]"]
+            return [f"{indent}{name} = {self.ref('_at')}({n.of('at', node)}, {n.i})"]
         if node.op.name in ("sum_to", "broadcast"):
             d = self.spelling.operand(node.args[0])
             if self.plan.kind[node.id] == "sum_to":

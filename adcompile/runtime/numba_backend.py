@@ -12,8 +12,10 @@ both backends' helpers with SymPy.
 
 A program that sums over data runs as one fused loop per function
 (``codegen/fused.py``).  Its Python-level entry point uses ``_points`` to
-turn the arguments into flat float64 arrays and ``_shaped`` to give the
-results the arguments' shape; the loop uses ``_total`` to add the threads'
+turn array arguments into flat float64 arrays and scalars into floats, and
+``_shaped`` to give the results the arguments' shape.  The loop reads each
+argument with ``_at`` and ``_step``, which numba decides by type, once per
+pattern of arrays and scalars, and uses ``_total`` to add the threads'
 partial sums in thread order, so that, for a given number of threads, the
 result is the same from run to run.
 """
@@ -25,7 +27,7 @@ import numpy as np
 from adcompile.runtime.math_backend import _sigmoid, _softplus
 
 __all__ = ["_cbrt", "_max", "_min", "_relu", "_sigmoid", "_sign", "_softplus", "_points", "_shaped",
-           "_elements", "_total"]
+           "_elements", "_total", "_at", "_step"]
 
 # helpers that run in Python, around the compiled loop (the others are compiled)
 PYTHON_LEVEL = ("_points", "_shaped", "_elements")
@@ -60,10 +62,10 @@ def _cbrt(x):
 
 
 def _points(*args):
-    """The arguments as flat float64 arrays (a scalar as one value), each one's step (1 for
-    an array, 0 for a scalar), the number of points and the arrays' shape."""
+    """The number of points, the arrays' shape, and the arguments for the loop: each array
+    as a flat float64 array, each scalar as a float."""
     shape = None
-    flat, steps = [], []
+    flat = []
     for k, value in enumerate(args):
         array = np.asarray(value, dtype=np.float64)
         if array.ndim:
@@ -74,10 +76,23 @@ def _points(*args):
                     "(scalars are used at every point)"
                 )
             shape = array.shape
-        flat.append(np.ascontiguousarray(array.reshape(-1)))
-        steps.append(1 if array.ndim else 0)
+        array = np.ascontiguousarray(array.reshape(-1)) if array.ndim else float(array)
+        flat.append(array)
     shape = () if shape is None else shape
-    return math.prod(shape), shape, np.array(steps, dtype=np.int64), tuple(flat)
+    return math.prod(shape), shape, tuple(flat)
+
+
+def _at(values, i):
+    """An argument at point ``i``: element ``i`` of an array, or the scalar itself.  numba
+    decides ``isinstance`` when it compiles, so the test costs nothing at run time."""
+    if isinstance(values, float):
+        return values
+    return values[i]
+
+
+def _step(values):
+    """1 for an array argument, 0 for a scalar: a constant in each compiled loop."""
+    return 0 if isinstance(values, float) else 1
 
 
 def _shaped(results, shape):
