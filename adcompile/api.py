@@ -113,17 +113,19 @@ def _function_name(fn: Callable) -> str:
 
 
 def gradient(fn: Callable | None = None, *, name: str | None = None,
-             shapes: dict | None = None) -> Callable:
+             shapes: dict | None = None, wrt: str | Sequence[str] | None = None,
+             backend: str = "math") -> Callable:
     """Decorator: compile the Python function ``fn`` and return its ``grad_`` function.
 
     Use it as ``@adcompile.gradient`` or ``@adcompile.gradient(name="g")``; the
-    name (default: the function's own) names the module's functions.  The
-    result takes ``fn``'s arguments and returns ``(value, gradient)``; its
-    ``.module`` attribute is the whole compiled module.
+    name (default: the function's own) names the module's functions, and
+    ``shapes``, ``wrt`` and ``backend`` are ``compile``'s.  The result takes
+    ``fn``'s arguments and returns ``(value, gradient)``; its ``.module``
+    attribute is the whole compiled module.
     """
     if fn is None:
-        return lambda function: gradient(function, name=name, shapes=shapes)
-    module = compile(fn, name=name, shapes=shapes)
+        return lambda function: gradient(function, name=name, shapes=shapes, wrt=wrt, backend=backend)
+    module = compile(fn, name=name, shapes=shapes, wrt=wrt, backend=backend)
     if hasattr(module, "OUTPUTS"):
         raise CompileError(f"{describe(fn)} returns {len(module.OUTPUTS)} values, so it has a "
                            "Jacobian, not a gradient: use adcompile.compile(fn) and its "
@@ -191,4 +193,6 @@ def check_module(expr, module: CompiledModule, points: int = 20, seed: int = 0,
                       hessian=bool(options.hessian), jvp=options.jvp, hvp=options.hvp,
                       shapes=iface.shapes, sparse_hessian=options.hessian == "sparse",
                       sparse_jacobian=options.jacobian == "sparse")
-    return check_program(program, text, subject, points=points, seed=seed, timeout=timeout)
+    report = check_program(program, text, subject, points=points, seed=seed, timeout=timeout)
+    report.backend = options.backend
+    return report

@@ -67,14 +67,26 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         message = message.replace("argument --hessian-layout: ", "")
         unknown = message.partition("unrecognized arguments: ")[2].split()
-        if unknown and unknown[0].startswith("--"):
+        option = unknown[0].split("=")[0] if unknown else ""
+        elsewhere = _commands_with(option) if option.startswith("-") else []
+        if elsewhere:
+            where = " and ".join([", ".join(elsewhere[:-1]), elsewhere[-1]] if elsewhere[1:] else elsewhere)
+            message += f"\n({option} is an option of {where}, not of {self.prog})"
+        elif option.startswith("--"):
             options = [o for action in self._actions for o in action.option_strings]
-            close = difflib.get_close_matches(unknown[0].split("=")[0], options, n=1)
+            close = difflib.get_close_matches(option, options, n=1)
             if close:
                 message += f"\n(did you mean {close[0]}?)"
         elif (unknown and unknown[0].startswith("-")) or "expected one argument" in message:
             message += "\n(an expression that starts with '-' goes after --: adcompile -- \"-x**2\")"
         self.exit(2, f"adcompile: error: {message}\n")
+
+
+def _commands_with(option: str) -> list[str]:
+    """The commands (``adcompile``, ``adcompile check``, ...) that take ``option``."""
+    parsers = (compile_parser, check_parser, explain_parser, graph_parser)
+    return [p.prog for p in (make() for make in parsers)
+            if any(option in action.option_strings for action in p._actions)]
 
 
 def _whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:

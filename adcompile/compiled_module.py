@@ -43,6 +43,13 @@ def _text_loader_class() -> type:
     return TextLoader
 
 
+def _digest(text: str, length: int) -> str:
+    """The first ``length`` hex digits of the text's SHA-1: a module's name, by its text."""
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
+
+
 def load_source(text: str, name: str = "generated") -> ModuleType:
     """Import generated source text as a module object.
 
@@ -51,9 +58,7 @@ def load_source(text: str, name: str = "generated") -> ModuleType:
     does, so tracebacks show the generated line and ``inspect.getsource``
     and debuggers find the source.
     """
-    import hashlib
-
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    digest = _digest(text, 12)
     filename = f"<adcompile {name} {digest}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     loader = _text_loader_class()(filename, text)
@@ -81,9 +86,7 @@ def load_file_backed(text: str, name: str = "generated") -> ModuleType:
     numba module needs a real file; the same text is the same file, so a second process
     compiling the same model finds numba's cache and does not compile again.
     """
-    import hashlib
-
-    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    digest = _digest(text, 16)  # longer: the file outlives the process
     folder = cache_folder()
     path = os.path.join(folder, f"adcompile_{name}_{digest}.py")
     if not os.path.exists(path):

@@ -384,4 +384,7 @@ def test_the_math_backend_points_reductions_to_numpy_and_numba():
 
 def test_check_passes_for_the_numba_backend(capsys):
     assert main(["check", "sum(where(x > a, log(x - a + 1), x*a)**2) + a", "--backend", "numba"]) == 0
-    assert "PASS" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("check (numba backend): sum(") and "PASS" in out
+    assert main(["check", "x*a"]) == 0
+    assert capsys.readouterr().out.startswith("check: x*a")  # the math backend: the default

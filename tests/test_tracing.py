@@ -262,6 +262,18 @@ def test_gradient_decorator_takes_a_name():
     assert _private(1.0) == (3.0, (3.0,)) and _private.module.name == "_private"
 
 
+def test_gradient_decorator_takes_wrt_and_a_backend():
+    @adcompile.gradient(wrt="a,b", backend="numpy")
+    def loss(a, b, x, y):
+        return np.sum((a * x + b - y) ** 2)
+
+    x, y = np.linspace(0.0, 1.0, 50), np.cos(np.arange(50.0))
+    r = 0.7 * x - 0.2 - y
+    value, (da, db) = loss(0.7, -0.2, x, y)  # by hand: d/da = sum(2 r x), d/db = sum(2 r)
+    assert close(value, np.sum(r * r)) and close(da, np.sum(2 * r * x)) and close(db, np.sum(2 * r))
+    assert loss.module.WRT == ("a", "b") and "import numpy as np" in loss.module.source
+
+
 API_AND_CLI_MISTAKES = [
     # (Python keywords, command-line arguments, the API's words, the CLI's words)
     (dict(name="class"), ["--name", "class"], "name='class' is a Python keyword",

@@ -367,6 +367,11 @@ def test_explain_takes_shapes_and_array_elements_at_a_point():
     (["x*y", "--hessian=spares"], "--hessian= takes dense or sparse, not 'spares'"),
     (["x[0]", "--shapes", "x=3"], "did you mean --shape?"),
     (["x[0]*2", "--wrt", "x[0]"], "an array argument is named whole: x"),
+    # another command's option: said so, not "did you mean --shape" or the '-' hint
+    (["check", "x*y", "--name", "g"], "--name is an option of adcompile, adcompile explain and "
+                                      "adcompile graph, not of adcompile check"),
+    (["check", "x*y", "-q"], "-q is an option of adcompile, not of adcompile check"),
+    (["x*y", "--at", "x=1"], "--at is an option of adcompile explain and adcompile graph"),
 ])
 def test_cli_messages_name_what_the_user_wrote(argv, message):
     run = _cli(*argv)

@@ -86,6 +86,8 @@ class Backend:
     # module that names (imported as itself)
     decorator: str | None = None
     decorator_module: str | None = None
+    # written above a fused loop over the points (``numba.njit(parallel=True, ...)``)
+    parallel_decorator: str | None = None
     # a program that reduces arrays (sum, mean) is one fused loop over the points
     # per function (``codegen/fused.py``) instead of array expressions
     fused: bool = False
@@ -152,6 +154,7 @@ NUMBA_SPELLINGS: Mapping[str, Spelling] = {
 }
 NUMBA = Backend("numba", "math", None, "adcompile.runtime.numba_backend", NUMBA_SPELLINGS,
                 arrays=False, decorator='numba.njit(cache=True, error_model="numpy")',
+                parallel_decorator='numba.njit(parallel=True, cache=True, error_model="numpy")',
                 decorator_module="numba", fused=True)
 
 BACKENDS: dict[str, Backend] = {b.name: b for b in (MATH, NUMPY, NUMBA)}

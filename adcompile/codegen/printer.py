@@ -187,7 +187,7 @@ class _Globals:
         if decorator is None or helper in getattr(self.backend.runtime, "PYTHON_LEVEL", ()):
             return []
         self.module(self.backend.decorator_module, self.backend.decorator_module)
-        return ["@" + decorator.replace("(", "(parallel=True, ", 1) if parallel else "@" + decorator]
+        return ["@" + (self.backend.parallel_decorator if parallel else decorator)]
 
     def helper_lines(self) -> list[str]:
         """Each helper's source, renamed to its global name, two blank lines before it."""

@@ -46,6 +46,7 @@ class CheckReport:
     skipped_range: int = 0  # points where a step of the expression exceeds a double's range
     skipped_singular: int = 0  # points where a step's own derivative is undefined
     no_reference: bool = False  # SymPy could not build a reference: nothing was compared
+    backend: str = "math"  # the backend of the code that was checked
 
     @property
     def ok(self) -> bool:
@@ -101,8 +102,9 @@ def _reason(exc: BaseException) -> str:
 
 
 def format_report(report: CheckReport) -> str:
-    lines = [f"check: {report.expression}" if len(report.expression) < 200
-             else f"check: an expression of {len(report.expression):,} characters"]
+    head = "check" if report.backend == "math" else f"check ({report.backend} backend)"
+    lines = [f"{head}: {report.expression}" if len(report.expression) < 200
+             else f"{head}: an expression of {len(report.expression):,} characters"]
     if report.no_reference:
         lines += report.problems
         lines.append("INCONCLUSIVE: nothing was compared, so the check neither agrees nor disagrees")
