@@ -183,3 +183,48 @@ def test_numpy_huber_regression_picks_the_branch_per_point_before_summing():
                                   rel=1e-13)
     assert da == pytest.approx(np.mean(-x * dr), rel=1e-12)
     assert db == pytest.approx(np.mean(-dr), rel=1e-12)
+
+
+SHARED_BY_TWO_WHERES = [  # (text, g, dg): g(x) is needed only where one of the conditions holds
+    ("where(x > 0, log(x), 0) + where(x > 1, log(x), 0)", math.log, lambda x: 1 / x,
+     lambda x: (x > 0, x > 1)),
+    ("where(x > 0, sqrt(x), 0) * 2 + where(x >= 4, sqrt(x) * x, 1)", math.sqrt,
+     lambda x: 0.5 / math.sqrt(x), lambda x: (x > 0, x >= 4)),
+    ("where(x <= 1, 1, 1 / (x - 1)) + where(x < 2, 0, 1 / (x - 1))", lambda x: 1 / (x - 1),
+     lambda x: -1 / (x - 1) ** 2, lambda x: (not x <= 1, not x < 2)),
+]
+
+
+def _shared_by_hand(text: str, g, dg, conditions, x: float) -> tuple[float, float]:
+    """The value and derivative of each case, written out from its text."""
+    first, second = conditions(x)
+    if text.startswith("where(x > 0, log"):
+        return ((g(x) if first else 0.0) + (g(x) if second else 0.0),
+                (dg(x) if first else 0.0) + (dg(x) if second else 0.0))
+    if text.startswith("where(x > 0, sqrt"):
+        return ((2 * g(x) if first else 0.0) + (g(x) * x if second else 1.0),
+                (2 * dg(x) if first else 0.0) + (dg(x) * x + g(x) if second else 0.0))
+    return ((g(x) if first else 1.0) + (g(x) if second else 0.0),
+            (dg(x) if first else 0.0) + (dg(x) if second else 0.0))
+
+
+@pytest.mark.parametrize("backend", ["math", "numba"])
+@pytest.mark.parametrize("text, g, dg, conditions", SHARED_BY_TWO_WHERES)
+def test_a_node_two_wheres_share_is_computed_only_where_one_takes_it(text, g, dg, conditions,
+                                                                     backend):
+    # before, it was computed before both blocks: log(-1) raised ValueError, 1/0 ZeroDivisionError
+    pytest.importorskip(backend) if backend == "numba" else None
+    m = adcompile.compile(text, backend=backend)
+    for x in EDGE + [0.5, 1.0, 2.0, 4.0, 9.0]:
+        value, (dx,) = m.grad_f(x)
+        want, dwant = _shared_by_hand(text, g, dg, conditions, x)
+        assert value == pytest.approx(want, rel=1e-15) and dx == pytest.approx(dwant, rel=1e-15), x
+
+
+def test_the_shared_node_sits_under_one_test_of_both_conditions():
+    body = _body(adcompile.compile("where(x > 0, log(x), 0) + where(x > 1, log(x), 0)").source, "grad_f")
+    tests = [line.strip() for line in body if line.strip().startswith("if ")]
+    assert tests == ["if t0 or t3:", "if t0 or t3:"]  # log(x), then 1/x in the backward pass
+    log_line = body.index(next(line for line in body if "log(x)" in line))
+    assert body[log_line - 1].strip() == "if t0 or t3:" and body[log_line].startswith("        ")
+    assert body.index("    t3 = x > 1.0") < log_line  # the later condition is computed first

@@ -16,6 +16,13 @@ rule:
 * A node in a branch that a later ``where`` on the same condition also needs
   is computed in the first block; the later block runs under the same
   condition, so it is there.
+* A node needed only by branches of different ``where``s (``log(x)`` in
+  ``where(x > 0, log(x), 0) + where(x > 1, log(x), 0)``) is computed once,
+  under the test that one of them is taken: ``if t0 or t3:``.  The test names
+  conditions computed at the node's level, computed first if they come later;
+  a condition nested deeper is left out of it (the test then holds more often
+  than needed, never less), and where no test can be written the node is
+  computed before the blocks, as a shared node is.
 
 Everything here is iterative (explicit stacks), whatever the nesting depth.
 """
@@ -24,16 +31,21 @@ from __future__ import annotations
 
 from typing import Callable
 
-from adcompile.codegen.layout import INDENT
-from adcompile.ir.graph import APPLY, Node
-from adcompile.ir.guards import Guard
+from adcompile.codegen.layout import INDENT, LINE
+from adcompile.ir.graph import APPLY, VAR, Node
+from adcompile.ir.guards import Guard, simplify
 
 class BlockPrinter:
     """Prints one pass's nodes with each ``where`` as a block (module docstring)."""
 
     def __init__(self, guard: dict[int, Guard], spelling, is_choice: Callable[[Node], bool],
-                 position: dict[int, int], uses: dict[int, int]):
+                 position: dict[int, int], uses: dict[int, int],
+                 paths: dict[int, tuple[Guard, ...]] | None = None,
+                 nodes: dict[int, Node] | None = None):
         self.guard = guard
+        self.paths = paths or {}  # nodes needed under diverging branches (``need_paths``)
+        self.nodes = nodes or {}  # node id -> node, for the conditions the paths name
+        self.name = spelling.operand  # a node's name in the code
         self.statement = spelling.statement  # (node, indent) -> its assignment's lines
         self.choice_lines = spelling.choice_lines  # (where, indent, block?, branch) -> lines
         self.assign_as = spelling.assign_as  # (node, where, indent) -> "w = <node's expression>"
@@ -53,27 +65,39 @@ class BlockPrinter:
         """The pass's nodes: those needed unconditionally in order, branches in blocks."""
         work: list = [("node", n, INDENT) for n in reversed(nodes) if not self.guard.get(n.id)]
         out: list[str] = []
+        block: tuple[str, int] | None = None  # the last if-test, and where its body ended
         while work:
-            item = work.pop()
-            if item[0] == "text":
-                out.extend(item[1])
-                continue
-            if item[0] == "as":
-                _, node, indent, choice = item
+            kind, *rest = work.pop()
+            if kind == "text":
+                out.extend(rest[0])
+            elif kind == "test":  # nodes under one test, one after another: one block
+                if block != (rest[0], len(out)):
+                    out.append(rest[0])
+            elif kind == "ended":
+                block = (rest[0], len(out))
+            elif kind == "as":
+                node, indent, choice = rest
                 self.done.add(node.id)
                 out.extend(self.assign_as(node, choice, indent))
-                continue
-            _, node, indent = item
+            else:
+                work.extend(reversed(self._node_items(kind, *rest)))
+        return out
+
+    def _node_items(self, kind: str, node: Node, indent: str) -> list:
+        """What printing a node takes: its statement, its where's blocks, or its test
+        (``_guarded_items``); a ``body`` is a node inside its test, printed as it is."""
+        if kind == "node":
             if node.id in self.done:
-                continue
+                return []
             self.done.add(node.id)
             if node.id in self.inlined:
-                continue
-            if not self.is_choice(node):
-                out.extend(self.statement(node, indent))
-                continue
-            work.extend(reversed(self._choice_items(node, indent)))
-        return out
+                return []
+            guarded = self._guarded_items(node, indent) if node.id in self.paths else None
+            if guarded:
+                return guarded
+        if not self.is_choice(node):
+            return [("text", self.statement(node, indent))]
+        return self._choice_items(node, indent)
 
     def _choice_items(self, node: Node, indent: str) -> list:
         c, a, b = node.args
@@ -112,3 +136,75 @@ class BlockPrinter:
                 claimed.append(node)
             stack.extend(node.args)
         return sorted(claimed, key=lambda n: self.position[n.id])
+
+    # --- a node needed under branches of different wheres ---
+    def _guarded_items(self, node: Node, indent: str) -> list | None:
+        """``if t0 or t3:`` with the node inside, after the conditions it names that are
+        not computed yet; None where no such test can be written."""
+        level = self.guard.get(node.id, ())
+        pulled: dict[int, Node] = {}
+        tests = set()
+        for path in self.paths[node.id]:
+            tested = self._testable(path[len(level):], level, pulled)
+            if not tested:
+                return None
+            tests.add(level + tested)
+        tests = simplify(tests)
+        if level in tests:
+            return None
+        several = len(tests) > 1
+        text = " or ".join(self._conjunction(t[len(level):], several) for t in sorted(tests))
+        line = f"{indent}if {text}:"
+        if len(line) > LINE:
+            return None
+        first = [("node", n, indent) for n in sorted(pulled.values(), key=lambda n: self.position[n.id])]
+        return first + [("test", line), ("body", node, indent + INDENT), ("ended", line)]
+
+    def _conjunction(self, tested: Guard, bracketed: bool) -> str:
+        terms = [self.name(self.nodes[c]) if taken else f"not {self.name(self.nodes[c])}"
+                 for c, taken in tested]
+        text = " and ".join(terms)
+        return f"({text})" if bracketed and len(terms) > 1 else text
+
+    def _testable(self, steps: Guard, level: Guard, pulled: dict[int, Node]) -> Guard:
+        """The leading steps of a path below ``level`` whose conditions can be read here."""
+        tested: Guard = ()
+        for cid, taken in steps:
+            cond = self.nodes.get(cid)
+            if cond is None or not self._readable(cond, level + tested, not tested, pulled):
+                break
+            tested += ((cid, taken),)
+        return tested
+
+    def _readable(self, cond: Node, context: Guard, first: bool, pulled: dict[int, Node]) -> bool:
+        """Is the condition computed wherever ``context`` holds, or can it be, here?"""
+        if cond.kind == VAR:
+            return True
+        if cond.kind != APPLY or cond.id in self.inlined:
+            return False
+        if cond.id in self.done:
+            guard = self.guard.get(cond.id, ())
+            return context[: len(guard)] == guard
+        if not first:
+            return False
+        cone = self._cone(cond, context)
+        if cone is None:
+            return False
+        pulled.update((n.id, n) for n in cone)
+        return True
+
+    def _cone(self, cond: Node, level: Guard) -> list[Node] | None:
+        """The nodes not computed yet that the condition needs, if all can be computed at
+        ``level`` now (none under a branch, none a where or itself under a test)."""
+        cone, stack, seen = [], [cond], set()
+        while stack:
+            node = stack.pop()
+            if node.id in seen or node.id in self.done or node.kind != APPLY:
+                continue
+            seen.add(node.id)
+            if (self.guard.get(node.id, ()) != level or node.id in self.paths
+                    or self.is_choice(node)):
+                return None
+            cone.append(node)
+            stack.extend(node.args)
+        return cone
