@@ -70,7 +70,8 @@ class _Parser(argparse.ArgumentParser):
         option = unknown[0].split("=")[0] if unknown else ""
         elsewhere = _commands_with(option) if option.startswith("-") else []
         if elsewhere:
-            where = " and ".join([", ".join(elsewhere[:-1]), elsewhere[-1]] if elsewhere[1:] else elsewhere)
+            *others, last = elsewhere
+            where = f"{', '.join(others)} and {last}" if others else last
             message += f"\n({option} is an option of {where}, not of {self.prog})"
         elif option.startswith("--"):
             options = [o for action in self._actions for o in action.option_strings]

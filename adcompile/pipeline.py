@@ -260,6 +260,8 @@ def command_line(expression: str, options: Options, output: str | None) -> str:
         words.append("--jacobian=sparse")
     if options.one_step_per_line:
         words.append("--one-step-per-line")
+    if options.format:
+        words.append("--format")
     if output is not None:
         words += ["-o", output]
     return shlex.join(words)

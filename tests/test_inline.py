@@ -233,3 +233,13 @@ def test_comparisons_and_not_are_grouped_as_python_parses_them():
     assert isinstance(tree.left, ast.Compare) and isinstance(tree.comparators[0], ast.Compare)
     negated = prefix("not ", Expr("a and b", AND)).text
     assert isinstance(ast.parse(negated, mode="eval").body, ast.UnaryOp)
+
+
+def test_the_header_regenerates_with_format_when_it_was_asked_for():
+    # a trial found --format missing from "Regenerate with:" while --one-step-per-line was kept
+    done = subprocess.run([sys.executable, "-m", "adcompile", "x*y", "--format"],
+                          capture_output=True, text=True, check=True)
+    assert "#     adcompile 'x*y' --format\n" in done.stdout
+    plain = subprocess.run([sys.executable, "-m", "adcompile", "x*y"],
+                           capture_output=True, text=True, check=True)
+    assert "#     adcompile 'x*y'\n" in plain.stdout

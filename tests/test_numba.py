@@ -366,6 +366,26 @@ def test_a_vector_argument_of_the_wrong_length_is_named_in_the_message():
     assert m.grad_f(np.array([1.0, 2.0, 3.0]), 2.0) == (17.0, ([1.0, 2.0, 4.0], 14.0))
     with pytest.raises(ValueError, match=r"w must have shape 3 \(SHAPES\)"):
         m.grad_f(np.array([1.0, 2.0]), 2.0)
+    # more axes than declared: once computed elementwise, with the derivative a list of arrays
+    with pytest.raises(ValueError, match=r"w must have shape 3 \(SHAPES\)"):
+        m.grad_f(np.ones((3, 2)), 2.0)
+    grid = adcompile.compile("W[0, 0]*W[1, 1] - W[0, 1]", backend="numba", shapes={"W": (2, 2)})
+    assert grid.grad_f(np.array([[2.0, 3.0], [5.0, 7.0]])) == (11.0, [[7.0, -1.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match=r"W must have shape 2x2 \(SHAPES\)"):
+        grid.grad_f(np.ones((2, 2, 3)))
+
+
+def test_the_fused_loop_refuses_what_is_not_numbers():
+    # a trial found None read as nan, text as its number, and a masked array without its mask
+    m = adcompile.compile("sum((a*x - y)**2)", backend="numba", wrt="a")
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 7.0])
+    assert m.grad_f(2.0, x, y) == (1.0, (-6.0,))  # by hand: residuals 0, 0, -1; 2*(-1)*3
+    for bad in (None, "2.0", [1.0, None, 3.0]):
+        with pytest.raises(TypeError, match="argument 1 is not a number or an array of numbers"):
+            m.grad_f(bad, x, y)
+    with pytest.raises(TypeError, match="argument 2 is a masked array"):
+        m.grad_f(2.0, np.ma.masked_array(x, mask=[0, 0, 1]), y)
+    assert m.grad_f(True, x.astype(np.float32), [2, 4, 7]) == m.grad_f(1.0, x, y)  # numbers
 
 
 def test_a_cache_folder_that_cannot_be_made_is_a_compile_error(tmp_path, monkeypatch):
@@ -388,3 +408,14 @@ def test_check_passes_for_the_numba_backend(capsys):
     assert out.startswith("check (numba backend): sum(") and "PASS" in out
     assert main(["check", "x*a"]) == 0
     assert capsys.readouterr().out.startswith("check: x*a")  # the math backend: the default
+
+
+def test_a_loop_with_nothing_to_compute_per_point_is_not_marked_parallel():
+    # numba warned "parallel=True was specified but no transformation ... was possible"
+    import warnings
+
+    m = adcompile.compile("2.5", backend="numba")
+    assert "parallel=True" not in m.source
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert m.f_points() == 2.5 and m.grad_f_points() == (2.5, ())

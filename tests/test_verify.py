@@ -81,3 +81,14 @@ def test_no_function_of_the_check_is_longer_than_60_lines():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 assert node.end_lineno - node.lineno < 60, f"{path.name}: {node.name}"
+
+
+def test_the_report_says_where_points_come_from_and_that_skipped_ones_were_replaced():
+    # a trial read "20 random points; 16 outside the domain were skipped" as 4 compared
+    import adcompile
+
+    report = adcompile.check("log(x)")
+    head = str(report).splitlines()[1]
+    assert head.startswith("against SymPy at 20 random points in [-2.5, 2.5] (seed 0); ")
+    assert head.endswith(f"{report.skipped_domain} more drawn outside the domain were skipped")
+    assert report.skipped_domain > 0 and all(r.compared == 20 for r in report.rows)

@@ -77,6 +77,15 @@ def length_check(param: ArrayParam) -> list[str]:
             f'{INDENT * 2}raise ValueError("{param.name} must have shape {shape} (SHAPES)")']
 
 
+def element_check(param: ArrayParam, first: str) -> list[str]:
+    """After unpacking, on compiled code: is an element a number, not an array (an
+    argument with more axes than declared would be computed elementwise, in the wrong
+    shape)?  numba decides ``isinstance`` when it compiles; it costs nothing when it runs."""
+    shape = "x".join(str(n) for n in param.shape)
+    return [f"{INDENT}if not isinstance({first}, (float, int)):",
+            f'{INDENT * 2}raise ValueError("{param.name} must have shape {shape} (SHAPES)")']
+
+
 def unpack_lines(param: ArrayParam, names: list[str], source: str) -> list[str]:
     """``x_0, x_1 = source``: the elements' names, nested by the shape, assigned from the
     parameter's value; one item per line (in brackets) when the line is too long."""

@@ -131,6 +131,7 @@ class FusedFunction:
         self.flags: dict[frozenset, str] = {}
         self.lines: list[str] = []
         self.out: dict[int, tuple[str, str]] = {}  # returned node -> (its array, its flag)
+        self.parallel = False  # has the loop a pass over the points (a constant has none)?
 
     def definitions(self, return_lines) -> tuple[list[str], list[str]]:
         """The compiled loop's lines and the entry point's (``return_lines`` lays out the
@@ -262,6 +263,7 @@ class FusedFunction:
             self.lines.append(f"{INDENT}{n.partial} = {self.ref('np')}.zeros(({n.threads}, {len(sums)}))")
         self.lines.append(f"{INDENT}# pass {number + 1}: one chunk of the points per thread"
                           if number else f"{INDENT}# one chunk of the points per thread")
+        self.parallel = True
         self.lines.append(f"{INDENT}for {n.thread} in {self.ref('numba')}.prange({n.threads}):")
         self.lines += [f"{INDENT * 2}{n.of('part', s)} = 0.0" for s in sums]
         start = f"{n.thread} * {n.chunk}"

@@ -30,6 +30,7 @@ from adcompile.codegen.arrays import (
     ArrayValue,
     ModuleConstant,
     definition_lines,
+    element_check,
     hoist_lists,
     leaves,
     length_check,
@@ -475,10 +476,11 @@ def _function_lines(fn: FunctionSpec, spelling: _Spelling, alloc: NameAllocator)
     lines = definition_lines(fn, spelling.names)
     for param in fn.params:
         if isinstance(param, ArrayParam):
-            if spelling.backend.decorator is not None:  # compiled: numba's unpack error is blank
-                lines += length_check(param)
-            lines += unpack_lines(param, [spelling.names[n.id] for n in param.elements],
-                                  spelling.array_source(param.name))
+            compiled = spelling.backend.decorator is not None  # numba's unpack error is blank
+            lines += length_check(param) if compiled else []
+            elements = [spelling.names[n.id] for n in param.elements]
+            lines += unpack_lines(param, elements, spelling.array_source(param.name))
+            lines += element_check(param, elements[0]) if compiled else []
     passes = split_passes(fn)
     dead: dict[int, list[str]] = {}
     if spelling.backend.free_dead:
@@ -633,5 +635,5 @@ def _all_function_lines(functions: list[FunctionSpec], spelling: _Spelling, allo
             continue
         printer = FusedFunction(fn, spelling, names, ref)
         loop, entry = printer.definitions(lambda text: return_lines(text, fn.return_names, alloc))
-        out += [globals_.decorators(parallel=True) + loop, entry]
+        out += [globals_.decorators(parallel=printer.parallel) + loop, entry]
     return out

@@ -63,11 +63,22 @@ def _cbrt(x):
 
 def _points(*args):
     """The number of points, the arrays' shape, and the arguments for the loop: each array
-    as a flat float64 array, each scalar as a float."""
+    as a flat float64 array, each scalar as a float.  A TypeError for what is not numbers
+    (None, text), and for a masked array, whose mask the loop would not see."""
     shape = None
     flat = []
     for k, value in enumerate(args):
-        array = np.asarray(value, dtype=np.float64)
+        if isinstance(value, np.ma.MaskedArray):
+            raise TypeError(
+                f"argument {k + 1} is a masked array, and the numba backend would read it "
+                "without its mask: pass x.compressed() or x.filled(value)"
+            )
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"argument {k + 1} is not a number or an array of numbers: {value!r}"
+            )
+        array = array.astype(np.float64, copy=False)
         if array.ndim:
             if shape is not None and array.shape != shape:
                 raise ValueError(

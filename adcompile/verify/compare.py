@@ -32,6 +32,7 @@ from adcompile.verify.report import FLOOR, TOLERANCE, CheckReport, Row
 PERTURBATION = 1e-10
 ILL_CONDITIONED = 1e-5
 _RANGES = ((-2.5, 2.5), (0.05, 2.5), (-1.0, 1.0))
+SPAN = (min(lo for lo, _ in _RANGES), max(hi for _, hi in _RANGES))  # every coordinate's range
 
 Ours = Callable[[list[float]], list[float]]  # the generated code's quantities at a point
 Excuse = Callable[[dict], "str | None"]  # why the code may fail at a point: "range", "singular"
@@ -79,7 +80,7 @@ def compare(
     evaluating, say, ``sin`` of it would exhaust memory.
     """
     rng = random.Random(seed)
-    report = CheckReport(expression, [Row(label) for label in labels], 0, 0, seed)
+    report = CheckReport(expression, [Row(label) for label in labels], 0, 0, seed, span=SPAN)
     attempts = 0
     while report.points < points and attempts < 50 * points:
         attempts += 1

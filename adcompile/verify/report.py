@@ -47,6 +47,7 @@ class CheckReport:
     skipped_singular: int = 0  # points where a step's own derivative is undefined
     no_reference: bool = False  # SymPy could not build a reference: nothing was compared
     backend: str = "math"  # the backend of the code that was checked
+    span: tuple[float, float] | None = None  # where each coordinate of a point is drawn from
 
     @property
     def ok(self) -> bool:
@@ -131,12 +132,16 @@ def format_report(report: CheckReport) -> str:
 def _counts_line(report: CheckReport) -> str:
     """How many points were compared, and how many skipped for which reason."""
     return (
-        f"against SymPy at {report.points} random points (seed {report.seed}); "
-        f"{report.skipped_domain} points outside the domain were skipped"
+        f"against SymPy at {report.points} random points{_within(report.span)} (seed {report.seed}); "
+        f"{report.skipped_domain} more drawn outside the domain were skipped"
         + (f", and {report.skipped_range} where a step exceeds a double's range"
            if report.skipped_range else "")
         + (f", and {report.skipped_singular} where a step's own derivative is undefined"
            if report.skipped_singular else ""))
+
+
+def _within(span: tuple[float, float] | None) -> str:
+    return "" if span is None else f" in [{span[0]:g}, {span[1]:g}]"
 
 
 def _table(rows: list[Row]) -> list[str]:
