@@ -53,6 +53,7 @@ class BlockPrinter:
         self.position = position  # node id -> topological position
         self.uses = uses  # node id -> its uses (a returned node counts more)
         self.done: set[int] = set()
+        self.guarding: int | None = None  # the node whose test is being written
         self.accumulated = spelling.accumulate
         self.inlined = spelling.inlined  # written inside their user's line: no statement
 
@@ -144,6 +145,7 @@ class BlockPrinter:
         level = self.guard.get(node.id, ())
         pulled: dict[int, Node] = {}
         tests = set()
+        self.guarding = node.id  # a condition that needs it cannot be in its test
         for path in self.paths[node.id]:
             tested = self._testable(path[len(level):], level, pulled)
             if not tested:
@@ -199,6 +201,8 @@ class BlockPrinter:
         cone, stack, seen = [], [cond], set()
         while stack:
             node = stack.pop()
+            if node.id == self.guarding:
+                return None
             if node.id in seen or node.id in self.done or node.kind != APPLY:
                 continue
             seen.add(node.id)

@@ -13,13 +13,15 @@ its guard does not hold, by a point of its own domain (the middle of its
 
 so nothing not taken warns or overflows, and its derivatives there are finite
 numbers that the adjoint's own ``where`` (see ``ad/modes.py``) then discards.
-Where the guard holds, every value is exactly what it was.
+Where the guard holds, every value is exactly what it was.  A node needed only
+by branches of different ``where``s (``need_paths``) is made safe where none of
+them is taken: ``log(where((x > 0) | (x > 1), x, 1.6))``.
 """
 
 from __future__ import annotations
 
 from adcompile.ir.graph import APPLY, CONST, Graph, Node, reachable
-from adcompile.ir.guards import Guard, guards
+from adcompile.ir.guards import Guard, guards, need_paths
 
 
 def _midpoint(box: tuple[float, float]) -> float:
@@ -43,13 +45,24 @@ class _Masks:
             self.cache[guard] = mask
         return self.cache[guard]
 
+    def any_of(self, paths: tuple[Guard, ...]) -> Node:
+        """Where one of the paths holds (``c1 or c2``)."""
+        mask = self.holds(paths[0])
+        for path in paths[1:]:
+            mask = self.graph("logical_or", mask, self.holds(path))
+        return mask
 
-def _conditions_first(graph: Graph, order: list[Node], guard: dict) -> list[Node]:
+
+def _conditions_first(graph: Graph, order: list[Node], guard: dict, paths: dict) -> list[Node]:
     """``order`` re-sorted so that each node also comes after the conditions of its guard
-    (``a if c else b`` builds ``a`` before ``c``): Kahn's algorithm, iteratively."""
+    and paths (``a if c else b`` builds ``a`` before ``c``): Kahn's algorithm, iteratively."""
     ids = {n.id for n in order}
-    needs = {n.id: {a.id for a in n.args} | {c for c, _ in guard.get(n.id, ()) if c in ids}
-             for n in order}
+
+    def conditions(node_id: int) -> set[int]:
+        tested = guard.get(node_id, ()) + tuple(step for p in paths.get(node_id, ()) for step in p)
+        return {c for c, _ in tested if c in ids}
+
+    needs = {n.id: {a.id for a in n.args} | conditions(n.id) for n in order}
     users: dict[int, list[int]] = {}
     for node_id, deps in needs.items():
         for dep in deps:
@@ -73,17 +86,22 @@ def safe_branches(graph: Graph, outputs: list[Node]) -> list[Node]:
     order = reachable(outputs)
     if not any(n.kind == APPLY and n.op.name == "where" for n in order):
         return list(outputs)
-    guard = guards(order, outputs)
+    guard, paths = guards(order, outputs), need_paths(order, outputs)
+    ordered = _conditions_first(graph, order, guard, paths)
+    while len(ordered) < len(order):  # a condition of a node's paths needs the node itself
+        done = {n.id for n in ordered}
+        paths = {k: v for k, v in paths.items() if k in done}  # the rest: by its guard alone
+        ordered = _conditions_first(graph, order, guard, paths)
     rebuilt: dict[int, Node] = {}
     masks = _Masks(graph, rebuilt)
-    for node in _conditions_first(graph, order, guard):
+    for node in ordered:
         if node.kind != APPLY:
             rebuilt[node.id] = node
             continue
         args = [rebuilt[a.id] for a in node.args]
         under = guard.get(node.id, ())
-        if under and not node.op.total:
-            holds = masks.holds(under)
+        if (under or node.id in paths) and not node.op.total:
+            holds = masks.any_of(paths[node.id]) if node.id in paths else masks.holds(under)
             args = [a if a.kind == CONST else graph("where", holds, a, _midpoint(box))
                     for a, box in zip(args, node.op.domain)]
         rebuilt[node.id] = graph(node.op.name, *args)
