@@ -235,3 +235,21 @@ def test_the_shared_node_sits_under_one_test_of_both_conditions():
     log_line = body.index(next(line for line in body if "log(x)" in line))
     assert body[log_line - 1].strip() == "if t0 or t3:" and body[log_line].startswith("        ")
     assert body.index("    t3 = x > 1.0") < log_line  # the later condition is computed first
+
+
+@pytest.mark.parametrize("backend", ["math", "numba", "numpy"])
+def test_a_condition_nested_in_another_branch_is_tested_too(backend):
+    # x > 0 sits inside the x > -5 branch; it never raises, so the test computes it first:
+    # if (t0 and t1) or t5 (before, the test was x > -5 or x > 1, and log(-1) raised)
+    pytest.importorskip(backend) if backend == "numba" else None
+    m = adcompile.compile("where(x > -5, where(x > 0, log(x), 0), 0) + where(x > 1, log(x), 0)",
+                          backend=backend)
+    for x in (-6.0, -1.0, -0.0, 0.0, 0.5, 1.0, 3.0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            value, (dx,) = m.grad_f(x)
+        want = (math.log(x) if x > 0 else 0.0) + (math.log(x) if x > 1 else 0.0)
+        dwant = (1 / x if x > 0 else 0.0) + (1 / x if x > 1 else 0.0)
+        assert value == pytest.approx(want, rel=1e-15) and dx == pytest.approx(dwant, rel=1e-15), x
+    if backend == "math":
+        assert "    if (t0 and t1) or t5:\n        t2 = log(x)\n" in m.source

@@ -18,11 +18,12 @@ rule:
   condition, so it is there.
 * A node needed only by branches of different ``where``s (``log(x)`` in
   ``where(x > 0, log(x), 0) + where(x > 1, log(x), 0)``) is computed once,
-  under the test that one of them is taken: ``if t0 or t3:``.  The test names
-  conditions computed at the node's level, computed first if they come later;
-  a condition nested deeper is left out of it (the test then holds more often
-  than needed, never less), and where no test can be written the node is
-  computed before the blocks, as a shared node is.
+  under the test that one of them is taken: ``if t0 or t3:``.  Conditions that
+  come later are computed first, at the node's level: one of its own level,
+  or one nested deeper made only of ops that never raise (``x > 0``).  Any
+  other condition is left out of the test (it then holds more often than
+  needed, never less), and where no test can be written the node is computed
+  before the blocks, as a shared node is.
 
 Everything here is iterative (explicit stacks), whatever the nesting depth.
 """
@@ -34,6 +35,12 @@ from typing import Callable
 from adcompile.codegen.layout import INDENT, LINE
 from adcompile.ir.graph import APPLY, VAR, Node
 from adcompile.ir.guards import Guard, simplify
+
+# ops that raise no exception for any float arguments: computed before a test even where
+# their own branch is not taken, as conditions of a test (``_cone``)
+NEVER_RAISES = frozenset({"add", "sub", "mul", "neg", "abs", "lt", "le", "gt", "ge", "eq", "ne",
+                          "logical_and", "logical_or", "logical_not"})
+
 
 class BlockPrinter:
     """Prints one pass's nodes with each ``where`` as a block (module docstring)."""
@@ -173,23 +180,22 @@ class BlockPrinter:
         tested: Guard = ()
         for cid, taken in steps:
             cond = self.nodes.get(cid)
-            if cond is None or not self._readable(cond, level + tested, not tested, pulled):
+            if cond is None or not self._readable(cond, level, tested, pulled):
                 break
             tested += ((cid, taken),)
         return tested
 
-    def _readable(self, cond: Node, context: Guard, first: bool, pulled: dict[int, Node]) -> bool:
-        """Is the condition computed wherever ``context`` holds, or can it be, here?"""
+    def _readable(self, cond: Node, level: Guard, tested: Guard, pulled: dict[int, Node]) -> bool:
+        """Is the condition computed wherever ``level + tested`` holds, or can it be computed
+        at ``level``, before the test?"""
         if cond.kind == VAR:
             return True
         if cond.kind != APPLY or cond.id in self.inlined:
             return False
         if cond.id in self.done:
             guard = self.guard.get(cond.id, ())
-            return context[: len(guard)] == guard
-        if not first:
-            return False
-        cone = self._cone(cond, context)
+            return (level + tested)[: len(guard)] == guard
+        cone = self._cone(cond, level)
         if cone is None:
             return False
         pulled.update((n.id, n) for n in cone)
@@ -197,17 +203,24 @@ class BlockPrinter:
 
     def _cone(self, cond: Node, level: Guard) -> list[Node] | None:
         """The nodes not computed yet that the condition needs, if all can be computed at
-        ``level`` now (none under a branch, none a where or itself under a test)."""
+        ``level`` now: each needed only under ``level`` (a node needed outside it would be
+        missing there), and, if needed only deeper, one that never raises (a comparison,
+        ``+``, ``*``); none a where, none under a test, none the node being tested."""
         cone, stack, seen = [], [cond], set()
         while stack:
             node = stack.pop()
             if node.id == self.guarding:
                 return None
-            if node.id in seen or node.id in self.done or node.kind != APPLY:
+            if node.id in seen or node.kind != APPLY:
                 continue
             seen.add(node.id)
-            if (self.guard.get(node.id, ()) != level or node.id in self.paths
-                    or self.is_choice(node)):
+            guard = self.guard.get(node.id, ())
+            if node.id in self.done:
+                if level[: len(guard)] != guard:  # computed inside a block: not here
+                    return None
+                continue
+            if (guard[: len(level)] != level or self.is_choice(node) or node.id in self.paths
+                    or (guard != level and node.op.name not in NEVER_RAISES)):
                 return None
             cone.append(node)
             stack.extend(node.args)
