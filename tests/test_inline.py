@@ -100,17 +100,10 @@ def test_black_hugs_power_only_around_simple_operands():
 
 
 def op_census(source: str, function: str) -> Counter:
-    """Each operation of a function's body by kind: ``+``, ``-x``, ``sin(...)``; not the
-    ``and``/``or``/``not`` of ``if`` tests, which combine conditions already computed
-    (``if t0 or t3:``, repeated over a node's statements where they are apart)."""
+    """Each operation of a function's body by kind: ``+``, ``-x``, ``sin(...)``."""
     census: Counter = Counter()
     for statement in body_statements(source, function):
-        tests = {id(n) for block in ast.walk(statement) if isinstance(block, ast.If)
-                 for n in ast.walk(block.test)
-                 if isinstance(n, ast.BoolOp) or isinstance(getattr(n, "op", None), ast.Not)}
         for node in ast.walk(statement):
-            if id(node) in tests:
-                continue
             if isinstance(node, ast.BinOp):
                 census[type(node.op).__name__] += 1
             elif isinstance(node, ast.UnaryOp):

@@ -92,3 +92,13 @@ def test_the_report_says_where_points_come_from_and_that_skipped_ones_were_repla
     assert head.startswith("against SymPy at 20 random points in [-2.5, 2.5] (seed 0); ")
     assert head.endswith(f"{report.skipped_domain} more drawn outside the domain were skipped")
     assert report.skipped_domain > 0 and all(r.compared == 20 for r in report.rows)
+
+
+def test_a_comparison_among_the_steps_checked_for_range_is_no_traceback():
+    # a trial found AttributeError: 'BooleanTrue' object has no attribute 'evalf' where the
+    # code raised (log of a negative, times 0) and the range of each step was looked at
+    import adcompile
+
+    report = adcompile.check("where(x < 2, log(x)**2, 1) * where(x > 0, 1, 0)")
+    assert not report.ok
+    assert any("raised ValueError" in problem for problem in report.problems)

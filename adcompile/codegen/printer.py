@@ -61,7 +61,7 @@ from adcompile.codegen.inline import (
 )
 from adcompile.codegen.names import NameAllocator, NameHints, NodeNamer, NodeNames
 from adcompile.codegen.branches import BlockPrinter
-from adcompile.ir.guards import guards, need_paths
+from adcompile.ir.guards import guards
 from adcompile.codegen.spellings import Call, Choice, Helper, Infix, Power, Prefix
 from adcompile.ir.graph import APPLY, CONST, Node, reachable, use_counts
 
@@ -514,9 +514,7 @@ def _block_printer(fn: FunctionSpec, passes: list, spelling: _Spelling) -> Block
         return None
     guard = guards(order, _returned_nodes(fn), is_choice)
     position = {n.id: k for k, n in enumerate(order)}
-    paths = need_paths(order, _returned_nodes(fn), is_choice)
-    return BlockPrinter(guard, spelling, is_choice, position, spelling.uses, paths,
-                        {n.id: n for n in order})
+    return BlockPrinter(guard, spelling, is_choice, position, spelling.uses)
 
 
 def _choice_test(backend: Backend):
@@ -555,12 +553,9 @@ def _choose_inlined(spec: ModuleSpec, globals_: _Globals, alloc: NameAllocator,
         for fn in spec.functions:
             order = [n for _, part in split_passes(fn) for n in part]
             guard = guards(order, _returned_nodes(fn), is_choice)
-            tested = {c for paths in need_paths(order, _returned_nodes(fn), is_choice).values()
-                      for path in paths for c, _ in path}  # named in an ``if t0 or t3:``
             for node in order:
                 user = parent.get(node.id)
-                if user is not None and (guard.get(node.id, ()) != guard.get(user, ())
-                                         or node.id in tested):
+                if user is not None and guard.get(node.id, ()) != guard.get(user, ()):
                     del parent[node.id]
     return parent
 

@@ -13,8 +13,8 @@ mode keeps adjoint terms apart by guard (``ad/modes.py``).
 A guard is the common part of a node's *paths*, the guards of its uses
 (``need_paths``).  Where those diverge below it, as for ``log(x)`` in
 ``where(x > 0, log(x), 0) + where(x > 1, log(x), 0)``, the node is needed only
-where one of them holds, and the math backend's printer computes it under
-``if t0 or t3:`` instead of always (``codegen/branches.py``).
+where one of them holds: the numpy backend makes its arguments safe where none
+does (``ir/safe_branches.py``); the math backend computes it before the blocks.
 """
 
 from __future__ import annotations

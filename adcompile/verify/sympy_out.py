@@ -131,7 +131,8 @@ def _beyond_normal(magnitude: sp.Expr) -> bool:
 
 def _numeric(op, args: list[sp.Expr], digits: int) -> sp.Expr:
     try:
-        return sp.N(op.sympy(*args), digits)
+        value = op.sympy(*args)
+        return value if isinstance(value, BooleanAtom) else sp.N(value, digits)  # a comparison
     except (ArithmeticError, ValueError, TypeError):
         return sp.nan
 
