@@ -32,11 +32,11 @@ def _names(value: str | Sequence[str] | None) -> list[str] | None:
 def make_options(name: str | None, args, wrt, backend: str = "math", format: bool | None = None,
                  source_file: str | None = None, hessian: bool = False, jvp: bool = False,
                  hvp: bool = False, cli: bool = False, shapes: dict | None = None,
-                 jacobian: str = "dense") -> Options:
+                 jacobian: str = "dense", one_step_per_line: bool = False) -> Options:
     """The options of one call; ``cli`` says messages should name the --flags."""
     options = Options(name=name or "f", args=_names(args), wrt=_names(wrt), backend=backend,
                       format=format, source_file=source_file, hessian=hessian, jvp=jvp, hvp=hvp,
-                      cli=cli)
+                      cli=cli, one_step_per_line=bool(one_step_per_line))
     options.shapes = normalize_shapes(shapes, options)
     options.hessian, options.jacobian = normalize_layouts(hessian, jacobian, options)
     return options
@@ -90,8 +90,7 @@ def compile(
     if name is None and callable(expr) and not is_sympy(expr):
         name = _function_name(expr)
     options = make_options(name, args, wrt, backend, format, hessian=hessian, jvp=jvp, hvp=hvp,
-                           shapes=shapes, jacobian=jacobian)
-    options.one_step_per_line = bool(one_step_per_line)
+                           shapes=shapes, jacobian=jacobian, one_step_per_line=one_step_per_line)
     module = CompiledModule(build_module(expr, options))
     if check:
         report = check_module(expr, module)

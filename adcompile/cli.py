@@ -386,8 +386,8 @@ def run_compile(argv: list[str]) -> int:
     text, source = read_input(ns)
     options = make_options(ns.name, ns.args, ns.wrt, backend=ns.backend, format=ns.format,
                            source_file=source, hessian=ns.hessian, jvp=ns.jvp, hvp=ns.hvp, cli=True,
-                           shapes=_shapes(ns), jacobian=ns.jacobian)
-    options.one_step_per_line = ns.one_step_per_line
+                           shapes=_shapes(ns), jacobian=ns.jacobian,
+                           one_step_per_line=ns.one_step_per_line)
     progress = None if ns.quiet else Progress()
     try:
         module = CompiledModule(build_module(text, options, progress))

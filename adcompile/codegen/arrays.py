@@ -72,18 +72,19 @@ def definition_lines(fn, names: dict[int, str]) -> list[str]:
 def length_check(param: ArrayParam) -> list[str]:
     """``if len(w) != 3: raise ValueError(...)``: a message where compiled code's unpacking
     would fail with none (the first axis; numba raises only constant messages)."""
-    shape = "x".join(str(n) for n in param.shape)
-    return [f"{INDENT}if len({param.name}) != {param.shape[0]}:",
-            f'{INDENT * 2}raise ValueError("{param.name} must have shape {shape} (SHAPES)")']
+    return [f"{INDENT}if len({param.name}) != {param.shape[0]}:", _shape_error(param)]
 
 
 def element_check(param: ArrayParam, first: str) -> list[str]:
     """After unpacking, on compiled code: is an element a number, not an array (an
     argument with more axes than declared would be computed elementwise, in the wrong
     shape)?  numba decides ``isinstance`` when it compiles; it costs nothing when it runs."""
+    return [f"{INDENT}if not isinstance({first}, (float, int)):", _shape_error(param)]
+
+
+def _shape_error(param: ArrayParam) -> str:
     shape = "x".join(str(n) for n in param.shape)
-    return [f"{INDENT}if not isinstance({first}, (float, int)):",
-            f'{INDENT * 2}raise ValueError("{param.name} must have shape {shape} (SHAPES)")']
+    return f'{INDENT * 2}raise ValueError("{param.name} must have shape {shape} (SHAPES)")'
 
 
 def unpack_lines(param: ArrayParam, names: list[str], source: str) -> list[str]:

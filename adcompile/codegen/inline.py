@@ -96,8 +96,7 @@ def power(base: Expr, exponent: int, symbol: str = "**") -> Expr:
     needs = base.precedence <= POWER
     text = _wrap(base, needs)
     joint = symbol if base.simple and not needs else f" {symbol} "
-    is_call = text.endswith(")") and not text.startswith("(")
-    return Expr(f"{text}{joint}{exponent}", POWER, bare_power=not is_call)
+    return Expr(f"{text}{joint}{exponent}", POWER, bare_power=not _is_call(text))
 
 
 def composed(text: str, precedence: int) -> Expr:
@@ -110,16 +109,16 @@ def composed(text: str, precedence: int) -> Expr:
         if depth == 0 and text.startswith("**", k):
             cut = k
             break
-    base = text[:cut].rstrip()
-    return Expr(text, POWER, bare_power=not (base.endswith(")") and not base.startswith("(")))
+    return Expr(text, POWER, bare_power=not _is_call(text[:cut].rstrip()))
+
+
+def _is_call(text: str) -> bool:
+    """Is a power's base a call (``sin(x)``), not a bracketed or bare operand?"""
+    return text.endswith(")") and not text.startswith("(")
 
 
 def _wrap(expr: Expr, needs: bool) -> str:
     return f"({expr.text})" if needs else expr.text
-
-
-def call_text(function: str, args: list[str]) -> str:
-    return f"{function}({', '.join(args)})"
 
 
 class Inliner:

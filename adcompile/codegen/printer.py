@@ -5,9 +5,9 @@ those outputs need, in topological (creation) order, one assignment each;
 constants are written inline, and so (unless ``one_step_per_line``) is a step
 used only once, inside its user's line or the return (``inline.py`` chooses
 them for the whole module before anything is named; a line that still comes
-out too long has its operands written apart, and the module is printed again).  The body is printed pass by pass (the forward
-pass, then e.g. the backward pass), each node in the first pass whose outputs
-need it.  Names are chosen once for the whole module (``names.NodeNamer``), so
+out too long has its operands written apart, and the module is printed
+again).  The body is printed pass by pass (the forward pass, then e.g. the
+backward pass), each node in the first pass whose outputs need it.  Names are chosen once for the whole module (``names.NodeNamer``), so
 ``t3`` means the same value in ``f`` and in ``grad_f``.
 
 The pieces, in the order ``generate`` uses them: ``_Globals`` names what the
@@ -535,7 +535,7 @@ def _choose_inlined(spec: ModuleSpec, globals_: _Globals, alloc: NameAllocator,
                     nodes: list[Node], uses: dict[int, int]) -> dict[int, int]:
     """The nodes written inside their user's line (``inline.py``), each with its user;
     none with ``one_step_per_line``.  Lines are measured with every node named."""
-    if spec.one_step_per_line or getattr(spec, "fused", False):
+    if spec.one_step_per_line or spec.fused:
         return {}
     namer = NodeNamer(alloc.copy(), spec.labels, spec.hints)
     naming = namer.name(nodes, spec.param_names, uses)

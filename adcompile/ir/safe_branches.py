@@ -100,8 +100,9 @@ def safe_branches(graph: Graph, outputs: list[Node]) -> list[Node]:
             continue
         args = [rebuilt[a.id] for a in node.args]
         under = guard.get(node.id, ())
-        if (under or node.id in paths) and not node.op.total:
-            holds = masks.any_of(paths[node.id]) if node.id in paths else masks.holds(under)
+        needed = paths.get(node.id) or ((under,) if under else ())  # where it is needed
+        if needed and not node.op.total:
+            holds = masks.any_of(needed)
             args = [a if a.kind == CONST else graph("where", holds, a, _midpoint(box))
                     for a, box in zip(args, node.op.domain)]
         rebuilt[node.id] = graph(node.op.name, *args)
